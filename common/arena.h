@@ -1,0 +1,41 @@
+/* arena.h - region allocator that owns everything one partition or one result holds.
+ *
+ * Column buffers, validity bitmaps and string bytes of a partition are all allocated
+ * from its arena; dropping the partition is one ddf_arena_free. Pointers returned are
+ * borrowed "until the arena is reset or freed". ddf_arena_bytes() is the heap memory the
+ * arena holds: it is the worker's memory accounting.
+ *
+ * Small requests are carved from 64 KiB chunks; large ones get a block of their own, which
+ * ddf_arena_realloc can grow in place (column buffers grow while a block is parsed).
+ * Not thread-safe: one arena belongs to one thread at a time. */
+#ifndef DDF_ARENA_H
+#define DDF_ARENA_H
+
+#include <stddef.h>
+
+typedef struct ddf_arena ddf_arena; /* opaque */
+
+/* A new empty arena, or NULL when out of memory. */
+ddf_arena *ddf_arena_new(void);
+
+/* Release every block and the arena itself. NULL is a no-op. */
+void ddf_arena_free(ddf_arena *arena);
+
+/* Release every block; the arena stays usable and holds no memory. */
+void ddf_arena_reset(ddf_arena *arena);
+
+/* 'size' bytes aligned to 16, uninitialised; NULL when out of memory. */
+void *ddf_arena_alloc(ddf_arena *arena, size_t size);
+
+/* Like ddf_arena_alloc but zeroed; n * size is overflow-checked. */
+void *ddf_arena_calloc(ddf_arena *arena, size_t n, size_t size);
+
+/* Resize 'ptr' (from this arena, allocated with 'old_size') to 'new_size', keeping the
+ * first min(old, new) bytes. ptr == NULL acts as ddf_arena_alloc. On failure returns NULL
+ * and 'ptr' stays valid. */
+void *ddf_arena_realloc(ddf_arena *arena, void *ptr, size_t old_size, size_t new_size);
+
+/* Heap bytes held by the arena (blocks and their headers). */
+size_t ddf_arena_bytes(const ddf_arena *arena);
+
+#endif

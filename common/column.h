@@ -1,0 +1,71 @@
+/* column.h - one typed, nullable column: a value buffer plus a validity bitmap.
+ *
+ * The layout is Arrow's: int64 and float64 values in a flat array, bools one byte each
+ * (0 or 1), strings as int64 offsets[length + 1] into one byte buffer (UTF-8, not
+ * NUL-terminated). Bit i of 'validity' is 1 when row i holds a value; validity == NULL
+ * means no row is null, which is the common case and costs nothing. The value slot of a
+ * null row is 0 (0.0, false, the empty string). Validity bits past 'length' are 0, and
+ * 'validity' may be non-NULL while null_count is 0. A string column fresh from
+ * ddf_column_init has offsets == NULL until its first append or reserve.
+ *
+ * Buffers belong to the arena the column was built with: a column is a view that lives
+ * as long as that arena. The append functions grow buffers geometrically from the arena
+ * and fail with DDF_ENOMEM, leaving the column as it was. */
+#ifndef DDF_COLUMN_H
+#define DDF_COLUMN_H
+
+#include "arena.h"
+#include "dtype.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ddf_column {
+    ddf_dtype dtype;
+    size_t length;      /* rows */
+    size_t null_count;  /* rows whose validity bit is 0 */
+    uint8_t *validity;  /* bit i (LSB first) set = row i valid; NULL = all valid */
+    union {
+        int64_t *i64;
+        double *f64;
+        uint8_t *b8;
+        int64_t *offsets; /* strings: length + 1 entries, offsets[0] == 0 */
+    } values;
+    char *bytes;          /* strings: the bytes offsets point into */
+    size_t capacity;      /* rows the value buffer holds */
+    size_t bytes_capacity; /* strings: bytes the byte buffer holds */
+} ddf_column;
+
+/* An empty column of 'dtype' with no buffers (dtype must not be DDF_DTYPE_NULL). */
+void ddf_column_init(ddf_column *col, ddf_dtype dtype);
+
+/* Make room for at least 'rows' rows in total (and, for strings, 'bytes' string bytes in
+ * total) so appends below that need no allocation. */
+int ddf_column_reserve(ddf_column *col, ddf_arena *arena, size_t rows, size_t bytes);
+
+int ddf_column_append_i64(ddf_column *col, ddf_arena *arena, int64_t value);
+int ddf_column_append_f64(ddf_column *col, ddf_arena *arena, double value);
+int ddf_column_append_bool(ddf_column *col, ddf_arena *arena, bool value);
+int ddf_column_append_str(ddf_column *col, ddf_arena *arena, const char *s, size_t len);
+int ddf_column_append_null(ddf_column *col, ddf_arena *arena);
+
+static inline bool ddf_column_is_valid(const ddf_column *col, size_t row)
+{
+    return col->validity == NULL || (col->validity[row >> 3] >> (row & 7)) & 1;
+}
+
+/* The bytes of string row 'row' (not NUL-terminated) and their length. Never NULL: a
+ * column of only empty strings or nulls has no byte buffer, and NULL would make the
+ * caller's memcpy/memcmp of 0 bytes undefined. */
+static inline const char *ddf_column_str(const ddf_column *col, size_t row, size_t *len)
+{
+    *len = (size_t)(col->values.offsets[row + 1] - col->values.offsets[row]);
+    return *len ? col->bytes + col->values.offsets[row] : "";
+}
+
+/* Whether rows 'i' of 'a' and 'j' of 'b' hold the same value (both null counts as equal;
+ * floats compare by bits, so NaN equals NaN and -0.0 differs from 0.0). */
+bool ddf_column_value_equal(const ddf_column *a, size_t i, const ddf_column *b, size_t j);
+
+#endif
