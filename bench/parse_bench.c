@@ -131,11 +131,8 @@ static int bench_ddf(const bench_args *a, bench_result *r)
                                &err);
         sec = now_sec() - t0;
         if (rc < 0) {
-            fprintf(stderr, "parse-bench: %s (%s)", err.msg, ddf_err_name(rc));
-            if (err.line > 0)
-                fprintf(stderr, " at line %" PRIu64 " column %" PRIu32, err.line,
-                        err.column);
-            fputc('\n', stderr);
+            /* The message names file:line:column itself (error.h). */
+            fprintf(stderr, "parse-bench: %s (%s)\n", err.msg, ddf_err_name(rc));
             ddf_csv_report_fini(&report);
             return 1;
         }

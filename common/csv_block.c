@@ -11,12 +11,14 @@
  * widens the frame's schema and reads again (DESIGN §2). A misfit in a pinned column is an
  * error naming file, line and column.
  *
- * Lines: libcsv reports every newline outside quotes (CSV_REPALL_NL), and newlines inside
- * quoted fields are counted from the field bytes, so every record knows the 1-based file
- * line it starts on, for messages. */
+ * Lines are found only when a message needs one, so the hot path pays nothing for them:
+ * libcsv reports every newline outside quotes (CSV_REPALL_NL), the block counts those,
+ * and a message rescans the block's bytes up to the current record's count of outside
+ * newlines, counting the newlines inside quoted fields on the way. */
 #include "csv_int.h"
 
 #include "alloc.h"
+#include "bytescan.h"
 #include "limits.h"
 #include "numparse.h"
 
@@ -47,23 +49,55 @@ typedef struct block_state {
     ddf_error *err;
     store_mode *mode;      /* per column */
     ddf_dtype *needed;     /* per column: least dtype the values seen need */
+    int fd;                /* the file, open for reading */
     uint32_t field;        /* fields seen in the current record */
-    uint64_t line;         /* current 1-based file line */
-    uint64_t record_line;  /* line the current record started on */
-    bool count_newlines;   /* the chunk has quotes: fields may hold newlines */
+    uint64_t outside_nl;   /* newlines outside quotes seen so far */
+    uint64_t record_nl;    /* outside_nl when the current record started */
     bool widening;         /* some column needs widening: values are no longer stored */
     bool first_blank;      /* field 0 of this record is spaces/tabs only (not yet stored) */
     char *blank;           /* bytes of that field, kept until we know the line is not blank */
+    uint32_t *sep_at;      /* separator positions of one plain line, sep_cap entries */
+    uint32_t sep_cap;      /* a record has at most nfields - 1 separators that count */
+    bool spilled;          /* libcsv holds the start of a record longer than the buffer */
+    bool spill_quoted;     /* ... and that start ends inside a quoted field */
     size_t blank_len;
     size_t blank_cap;
     int rc;                /* first error; the callbacks do nothing once it is set */
 } block_state;
 
 
+/* The 1-based file line the current record starts on (or, between records, the line
+ * after the last newline): rescans the block up to its record_nl-th outside newline. */
+static uint64_t record_line(const block_state *st)
+{
+    uint64_t target = st->field ? st->record_nl : st->outside_nl;
+    uint64_t line = st->part->first_line, outside = 0, done = 0;
+    bool quoted = false;
+    char buf[64 * 1024];
+
+    while (outside < target && done < st->part->length) {
+        size_t want = st->part->length - done < sizeof(buf) ? (size_t)(st->part->length - done)
+                                                             : sizeof(buf);
+        long long got = ddf_csv_pread_full(st->fd, buf, want, st->part->offset + done);
+        if (got <= 0)
+            break;
+        for (long long i = 0; i < got && outside < target; i++) {
+            if (buf[i] == st->file->quote) {
+                quoted = !quoted;
+            } else if (buf[i] == '\n') {
+                line++;
+                outside += !quoted;
+            }
+        }
+        done += (uint64_t)got;
+    }
+    return line;
+}
+
 static int fail_nomem(block_state *st)
 {
-    st->rc = ddf_error_setf(st->err, DDF_ENOMEM, "%s: out of memory parsing line %llu",
-                            st->file->path, (unsigned long long)st->record_line);
+    st->rc = ddf_error_setf(st->err, DDF_ENOMEM, "%s: out of memory at offset %llu",
+                            st->file->path, (unsigned long long)st->part->offset);
     return st->rc;
 }
 
@@ -73,12 +107,13 @@ static void misfit(block_state *st, size_t c, const char *s, size_t len)
     const ddf_field *f = &st->schema->fields[c];
 
     if (f->flags & DDF_FIELD_PINNED) {
+        uint64_t line = record_line(st);
         st->rc = ddf_error_setf(st->err, DDF_ETYPE,
                                 "%s:%llu: column '%s': cannot parse '%.*s' as %s",
-                                st->file->path, (unsigned long long)st->record_line, f->name,
+                                st->file->path, (unsigned long long)line, f->name,
                                 (int)(len > 64 ? 64 : len), s, ddf_dtype_name(f->dtype));
         if (st->err) {
-            st->err->line = st->record_line;
+            st->err->line = line;
             st->err->column = (uint32_t)c + 1;
         }
         return;
@@ -163,9 +198,7 @@ static void on_field(void *data, size_t len, void *ud)
     if (st->rc)
         return;
     if (f == 0)
-        st->record_line = st->line;
-    if (st->count_newlines && len)
-        st->line += count_char(s, len, '\n');
+        st->record_nl = st->outside_nl;
     if (f >= st->file->nfields)
         return; /* too many fields: judged at the end of the record */
     if (f == 1 && st->first_blank) {
@@ -216,18 +249,22 @@ static void rollback_row(block_state *st)
 static void bad_line(block_state *st, uint32_t nfields)
 {
     char msg[DDF_ERROR_MSG_BYTES];
+    bool keep = st->file->on_bad_lines == DDF_BAD_LINES_ERROR ||
+                (st->file->on_bad_lines == DDF_BAD_LINES_WARN &&
+                 st->report->nwarnings < DDF_MAX_WARNINGS);
+    uint64_t line = keep ? record_line(st) : 0; /* only kept messages pay for a line */
 
     snprintf(msg, sizeof(msg), "%s:%llu: expected %u fields, saw %u", st->file->path,
-             (unsigned long long)st->record_line, st->file->nfields, nfields);
+             (unsigned long long)line, st->file->nfields, nfields);
     if (st->file->on_bad_lines == DDF_BAD_LINES_ERROR) {
         st->rc = ddf_error_setf(st->err, DDF_EBADLINE, "%s", msg);
         if (st->err)
-            st->err->line = st->record_line;
+            st->err->line = line;
         return;
     }
     rollback_row(st);
     st->report->bad_lines++;
-    if (st->file->on_bad_lines == DDF_BAD_LINES_WARN && st->report->nwarnings < DDF_MAX_WARNINGS) {
+    if (keep) {
         char *copy = ddf_strdup(msg);
         if (copy == NULL) {
             fail_nomem(st);
@@ -260,13 +297,13 @@ static void on_record(int term, void *ud)
     }
     st->first_blank = false;
     if (term == '\n')
-        st->line++;
+        st->outside_nl++;
 }
 
 /* libcsv stopped at byte 'at' of the chunk: say why, with the line. */
 static int parse_failed(block_state *st, struct csv_parser *p, bool at_end)
 {
-    uint64_t line = st->field ? st->record_line : st->line;
+    uint64_t line = record_line(st);
     int rc;
 
     if (csv_error(p) == CSV_ENOMEM && ddf_csv_parser_hit_field_limit(p))
@@ -336,46 +373,170 @@ static int reserve_rows(block_state *st, const char *buf, size_t len)
     return DDF_OK;
 }
 
+/* The fast path: a line [line, line + len) (without its '\n') that holds no quote and no
+ * carriage return other than a final one is split on the separator here, producing the
+ * same callbacks libcsv would, without its byte-at-a-time state machine. Returns false,
+ * having called nothing, for any other line, which then goes to libcsv. */
+static bool split_plain(block_state *st, const char *line, size_t len)
+{
+    const char sep = st->file->sep, quote = st->file->quote;
+    uint32_t n = 0, start = 0;
+    size_t i = 0;
+    unsigned seps, stops;
+
+    if (len && line[len - 1] == '\r')
+        len--; /* CRLF */
+    if (len > DDF_MAX_FIELD_BYTES)
+        return false; /* libcsv reports the field-size bound */
+    for (; i + 16 <= len; i += 16) {
+        ddf_bytescan16(line + i, sep, quote, '\r', &seps, &stops);
+        if (stops)
+            return false; /* a quote or a CR: libcsv's case */
+        while (seps) {
+            if (n == st->sep_cap)
+                return false; /* more fields than a record may have */
+            st->sep_at[n++] = (uint32_t)i + (uint32_t)__builtin_ctz(seps);
+            seps &= seps - 1;
+        }
+    }
+    for (; i < len; i++) {
+        char c = line[i];
+        if (c == quote || c == '\r')
+            return false;
+        if (c == sep) {
+            if (n == st->sep_cap)
+                return false;
+            st->sep_at[n++] = (uint32_t)i;
+        }
+    }
+    for (uint32_t f = 0; f < n; f++) {
+        on_field((void *)(line + start), st->sep_at[f] - start, st);
+        start = st->sep_at[f] + 1;
+    }
+    if (len || n) /* an empty line has no field at all, as libcsv reports it */
+        on_field((void *)(line + start), len - start, st);
+    on_record('\n', st);
+    return true;
+}
+
+/* End (just past its '\n') of the record going on at buf[at] with quote state *quoted,
+ * found by quote parity, or 0 when it does not end within buf[0, have); then *quoted is
+ * the state at buf[have]. */
+static size_t record_end(const block_state *st, const char *buf, size_t at, size_t have,
+                        bool *quoted)
+{
+    for (size_t i = at; i < have; i++) {
+        if (buf[i] == st->file->quote)
+            *quoted = !*quoted;
+        else if (buf[i] == '\n' && !*quoted)
+            return i + 1;
+    }
+    return 0;
+}
+
+/* Parse the whole records at the start of buf[0, have); returns the bytes consumed. */
+static size_t parse_records(block_state *st, struct csv_parser *p, const char *buf,
+                            size_t have)
+{
+    size_t at = 0;
+
+    while (at < have && st->rc == 0) {
+        bool quoted = st->spill_quoted;
+        size_t end;
+        if (!st->spilled) {
+            const char *nl = memchr(buf + at, '\n', have - at);
+            if (nl == NULL)
+                break;
+            if (split_plain(st, buf + at, (size_t)(nl - (buf + at)))) {
+                at = (size_t)(nl - buf) + 1;
+                continue;
+            }
+        }
+        end = record_end(st, buf, at, have, &quoted);
+        if (end == 0)
+            break; /* a quoted field goes on past the buffer */
+        if (csv_parse(p, buf + at, end - at, on_field, on_record, st) < end - at &&
+            st->rc == 0)
+            parse_failed(st, p, false);
+        st->spilled = false;
+        st->spill_quoted = false;
+        at = end;
+    }
+    return at;
+}
+
+/* Read the partition through a buffer and parse it. Whole records go to parse_records;
+ * the unfinished record at the end of the buffer moves to its front and waits for more
+ * bytes, the buffer growing for a record longer than itself (up to the field bound: past
+ * it, libcsv's bounded buffer reports the field as too long). What is left at the end of
+ * the range (a last line without newline, an unterminated quote) goes to libcsv, whose
+ * csv_fini ends or rejects it. */
 static int parse_range(block_state *st, int fd, struct csv_parser *p)
 {
     const ddf_split_part *part = st->part;
     size_t cap = part->length < READ_CHUNK_BYTES ? (size_t)part->length : READ_CHUNK_BYTES;
     char *buf = ddf_malloc(cap ? cap : 1);
     uint64_t done = 0;
-    int rc = DDF_OK;
+    size_t have = 0, used;
 
     if (buf == NULL)
         return fail_nomem(st);
     while (done < part->length && st->rc == 0) {
-        size_t want = part->length - done < cap ? (size_t)(part->length - done) : cap;
-        long long got = ddf_csv_pread_full(fd, buf, want, part->offset + done);
+        if (have == cap) {
+            /* One record fills the buffer: grow it, or hand the record to libcsv. */
+            if (cap >= 2u * DDF_MAX_FIELD_BYTES) {
+                /* libcsv takes the record in pieces; note where its quoting stands so
+                 * the rest of the record goes to libcsv too. */
+                bool quoted = st->spill_quoted;
+                record_end(st, buf, 0, have, &quoted);
+                st->spilled = true;
+                st->spill_quoted = quoted;
+                if (csv_parse(p, buf, have, on_field, on_record, st) < have && st->rc == 0)
+                    parse_failed(st, p, false);
+                have = 0;
+                continue;
+            }
+            char *grown = ddf_realloc(buf, cap * 2);
+            if (grown == NULL) {
+                fail_nomem(st);
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        size_t want = part->length - done < cap - have ? (size_t)(part->length - done)
+                                                       : cap - have;
+        long long got = ddf_csv_pread_full(fd, buf + have, want, part->offset + done);
         if (got < 0) {
-            rc = st->rc = ddf_error_setf(st->err, DDF_EIO, "%s: read error at offset %llu: %s",
-                                         st->file->path,
-                                         (unsigned long long)(part->offset + done),
-                                         strerror(errno));
+            st->rc = ddf_error_setf(st->err, DDF_EIO, "%s: read error at offset %llu: %s",
+                                    st->file->path, (unsigned long long)(part->offset + done),
+                                    strerror(errno));
             break;
         }
         if ((size_t)got < want) {
-            rc = st->rc = ddf_error_setf(st->err, DDF_EIO,
-                                         "%s: file is shorter than when it was opened "
-                                         "(it changed while being read)",
-                                         st->file->path);
+            st->rc = ddf_error_setf(st->err, DDF_EIO,
+                                    "%s: file is shorter than when it was opened "
+                                    "(it changed while being read)",
+                                    st->file->path);
             break;
         }
-        if (!st->widening && reserve_rows(st, buf, want) < 0) {
-            rc = fail_nomem(st);
+        if (!st->widening && reserve_rows(st, buf + have, want) < 0) {
+            fail_nomem(st);
             break;
         }
-        st->count_newlines = memchr(buf, st->file->quote, want) != NULL;
-        if (csv_parse(p, buf, want, on_field, on_record, st) < want && st->rc == 0)
-            parse_failed(st, p, false);
+        have += want;
         done += want;
+        used = parse_records(st, p, buf, have);
+        memmove(buf, buf + used, have - used);
+        have -= used;
     }
+    if (st->rc == 0 && have &&
+        csv_parse(p, buf, have, on_field, on_record, st) < have && st->rc == 0)
+        parse_failed(st, p, false);
     if (st->rc == 0 && csv_fini(p, on_field, on_record, st) != 0 && st->rc == 0)
         parse_failed(st, p, true);
     ddf_free(buf);
-    return st->rc ? st->rc : rc;
+    return st->rc;
 }
 
 int ddf_csv_read_block(const ddf_csv_file *file, const ddf_schema *schema,
@@ -400,8 +561,6 @@ int ddf_csv_read_block(const ddf_csv_file *file, const ddf_schema *schema,
     st.part = part;
     st.report = report;
     st.err = err;
-    st.line = part->first_line;
-    st.record_line = part->first_line;
     rc = setup_columns(&st);
     if (rc < 0)
         goto out_free_state;
@@ -414,6 +573,14 @@ int ddf_csv_read_block(const ddf_csv_file *file, const ddf_schema *schema,
     if (fd < 0) {
         rc = ddf_error_setf(err, errno == ENOENT ? DDF_ENOENT : DDF_EIO, "%s: %s", file->path,
                             strerror(errno));
+        goto out_free_table;
+    }
+    st.fd = fd;
+    st.sep_cap = file->nfields; /* one more than a good record has, to see bad lines */
+    st.sep_at = ddf_mallocarray(st.sep_cap, sizeof(*st.sep_at));
+    if (st.sep_at == NULL) {
+        close(fd);
+        rc = DDF_ENOMEM;
         goto out_free_table;
     }
     ddf_csv_parser_init(&p, file->sep, file->quote);
@@ -439,6 +606,7 @@ out_free_state:
     if (rc == DDF_ENOMEM && err && err->code != DDF_ENOMEM)
         ddf_error_setf(err, DDF_ENOMEM, "%s: out of memory", file->path);
     ddf_free(st.blank);
+    ddf_free(st.sep_at);
     ddf_free(st.mode);
     ddf_free(st.needed);
     return rc;

@@ -31,8 +31,34 @@ struct ddf_csv_file {
     na_set na;
 };
 
-/* Whether the field is an NA string of 'na'. Empty fields are always NA (pandas). */
-bool ddf_csv_is_na(const na_set *na, const char *s, size_t len);
+/* Whether the field is an NA string of 'na' (the full check). */
+bool ddf_csv_is_na_slow(const na_set *na, const char *s, size_t len);
+
+/* Whether the field is an NA string of 'na'. Empty fields are always NA (pandas). Runs on
+ * every field, so the common answer (a number or a word, no extra NA strings) is decided
+ * inline from the length and the first byte, which no default NA string shares with a
+ * digit other than '1'. */
+static inline bool ddf_csv_is_na(const na_set *na, const char *s, size_t len)
+{
+    if (len == 0)
+        return true;
+    if (na->count == 0) {
+        if (!na->defaults || len < 2 || len > 8)
+            return false;
+        switch (s[0]) {
+        case '#':
+        case '-':
+        case '1':
+        case '<':
+        case 'N':
+        case 'n':
+            break;
+        default:
+            return false;
+        }
+    }
+    return ddf_csv_is_na_slow(na, s, len);
+}
 
 /* libcsv set up for ddf: strict quoting, every newline reported (for line numbers and
  * blank lines), no trimming of spaces (pandas keeps them), a bounded field buffer. */

@@ -70,7 +70,7 @@ static bool is_default_na(const char *s, size_t len)
     }
 }
 
-bool ddf_csv_is_na(const na_set *na, const char *s, size_t len)
+bool ddf_csv_is_na_slow(const na_set *na, const char *s, size_t len)
 {
     if (len == 0)
         return true;

@@ -16,18 +16,18 @@
 /* Longest float spelling handed to strtod from the stack; longer ones use the heap. */
 #define STACK_COPY_BYTES 128
 
-static bool is_space(char c)
+static inline bool is_space(char c)
 {
     return c == ' ' || c == '\t';
 }
 
-static bool is_digit(char c)
+static inline bool is_digit(char c)
 {
     return (unsigned char)(c - '0') < 10;
 }
 
 /* Narrow [*s, *end) to the text between leading and trailing spaces. */
-static void trim(const char **s, const char **end)
+static inline void trim(const char **s, const char **end)
 {
     while (*s < *end && is_space(**s))
         (*s)++;
@@ -37,10 +37,9 @@ static void trim(const char **s, const char **end)
 
 bool ddf_parse_i64(const char *s, size_t len, int64_t *out)
 {
-    const char *end = s + len;
+    const char *end = s + len, *fast_end;
     bool negative = false;
     uint64_t v = 0;
-    size_t digits = 0;
 
     trim(&s, &end);
     if (s < end && (*s == '+' || *s == '-')) {
@@ -49,17 +48,18 @@ bool ddf_parse_i64(const char *s, size_t len, int64_t *out)
     }
     if (s == end)
         return false;
-    for (; s < end; s++, digits++) {
+    /* Up to 18 digits cannot overflow a uint64_t: no check in the common loop. */
+    fast_end = end - s > 18 ? s + 18 : end;
+    for (; s < fast_end; s++) {
         unsigned d = (unsigned)(unsigned char)*s - '0';
         if (d > 9)
             return false;
-        if (v > (UINT64_MAX - d) / 10) {
-            /* Past 2^64: still digits? Then out of range, else not a number. */
-            for (; s < end; s++)
-                if (!is_digit(*s))
-                    return false;
-            return false;
-        }
+        v = v * 10 + d;
+    }
+    for (; s < end; s++) {
+        unsigned d = (unsigned)(unsigned char)*s - '0';
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false; /* not a digit, or past 2^64 */
         v = v * 10 + d;
     }
     if (negative) {
@@ -102,41 +102,26 @@ static int scan_decimal(const char *s, const char *end, double *out)
 {
     bool negative = false;
     uint64_t mantissa = 0;
-    int significant = 0, dropped = 0, exp10 = 0;
+    int digits = 0, exp10 = 0;
     size_t int_digits = 0, frac_digits = 0;
 
     if (s < end && (*s == '+' || *s == '-')) {
         negative = *s == '-';
         s++;
     }
-    for (; s < end && is_digit(*s); s++, int_digits++) {
-        if (mantissa == 0 && *s == '0')
-            continue; /* leading zeros are not significant */
-        if (significant < 19) {
-            mantissa = mantissa * 10 + (uint64_t)(*s - '0');
-            significant++;
-        } else {
-            dropped++;
-        }
-    }
+    /* Every digit goes into the mantissa while there are at most 19 of them (leading zeros
+     * included: they only send rare spellings like 0.0000000000000000001 to strtod). */
+    for (; s < end && is_digit(*s); s++, int_digits++)
+        mantissa = mantissa * 10 + (uint64_t)(*s - '0');
     if (s < end && *s == '.') {
         s++;
-        for (; s < end && is_digit(*s); s++, frac_digits++) {
-            if (mantissa == 0 && *s == '0') {
-                exp10--;
-                continue;
-            }
-            if (significant < 19) {
-                mantissa = mantissa * 10 + (uint64_t)(*s - '0');
-                significant++;
-                exp10--;
-            } else {
-                dropped++; /* beyond 19 digits: leave it to strtod */
-            }
-        }
+        for (; s < end && is_digit(*s); s++, frac_digits++)
+            mantissa = mantissa * 10 + (uint64_t)(*s - '0');
     }
     if (int_digits + frac_digits == 0)
         return -1;
+    digits = (int)(int_digits + frac_digits > 20 ? 20 : int_digits + frac_digits);
+    exp10 = -(int)(frac_digits > 400 ? 400 : frac_digits);
     if (s < end && (*s == 'e' || *s == 'E')) {
         bool exp_negative = false;
         int e = 0;
@@ -155,7 +140,8 @@ static int scan_decimal(const char *s, const char *end, double *out)
     }
     if (s != end)
         return -1;
-    if (dropped || mantissa > (1ull << 53) || exp10 < -22 || exp10 > 22)
+    /* Past 19 digits the mantissa wrapped: the value is right only from strtod. */
+    if (digits > 19 || mantissa > (1ull << 53) || exp10 < -22 || exp10 > 22)
         return 0;
     double v = (double)mantissa;
     v = exp10 < 0 ? v / exact_pow10[-exp10] : v * exact_pow10[exp10];

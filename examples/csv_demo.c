@@ -26,22 +26,22 @@ static void print_cell(const ddf_column *col, size_t row)
     const char *s;
 
     if (!ddf_column_is_valid(col, row)) {
-        printf("%14s", "<NA>");
+        printf(" %13s", "<NA>");
         return;
     }
     switch (col->dtype) {
     case DDF_DTYPE_INT64:
-        printf("%14" PRId64, col->values.i64[row]);
+        printf(" %13" PRId64, col->values.i64[row]);
         break;
     case DDF_DTYPE_FLOAT64:
-        printf("%14.6g", col->values.f64[row]);
+        printf(" %13.6g", col->values.f64[row]);
         break;
     case DDF_DTYPE_BOOL:
-        printf("%14s", col->values.b8[row] ? "True" : "False");
+        printf(" %13s", col->values.b8[row] ? "True" : "False");
         break;
     default:
         s = ddf_column_str(col, row, &len);
-        printf("%14.*s", (int)(len > 14 ? 14 : len), s);
+        printf(" %13.*s", (int)(len > 13 ? 13 : len), s);
         break;
     }
 }
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
     }
     printf("\nfirst rows:\n");
     for (size_t col = 0; col < schema->ncols && col < 8; col++)
-        printf("%14.14s", schema->fields[col].name);
+        printf(" %13.13s", schema->fields[col].name);
     printf("\n");
     for (size_t i = 0; i < nparts && shown < 5; i++) {
         for (size_t r = 0; r < parts[i]->nrows && shown < 5; r++, shown++) {
