@@ -252,6 +252,48 @@ static void test_csv_field_over_the_size_limit_is_an_error(void **state)
     free(text);
 }
 
+static void test_csv_record_longer_than_the_read_buffer_is_read_whole(void **state)
+{
+    /* Three quoted 12 MiB fields: 36 MiB in one record, past the reader's largest buffer
+     * (32 MiB), so libcsv gets the record in pieces. */
+    size_t field = 12u * 1024 * 1024, len = 0;
+    char *text = malloc(3 * field + 64);
+    ddf_schema *schema;
+    ddf_table **parts;
+    size_t nparts, flen;
+    ddf_csv_report report;
+    ddf_error err;
+    (void)state;
+
+    assert_non_null(text);
+    memcpy(text, "a,b,c\n", 6);
+    len = 6;
+    for (int f = 0; f < 3; f++) {
+        text[len++] = '"';
+        memset(text + len, 'x', field);
+        text[len + 7] = '\n'; /* a newline inside the quotes, too */
+        len += field;
+        text[len++] = '"';
+        text[len++] = f < 2 ? ',' : '\n';
+    }
+    memcpy(text + len, "1,2,3\n", 6);
+    len += 6;
+    assert_int_equal(read_text(text, len, NULL, &schema, &parts, &nparts, &err, &report),
+                     DDF_OK);
+    assert_int_equal(parts[0]->nrows, 2);
+    for (int f = 0; f < 3; f++) {
+        ddf_column_str(&parts[0]->columns[f], 0, &flen);
+        assert_int_equal(flen, field);
+        const char *s = ddf_column_str(&parts[0]->columns[f], 1, &flen);
+        assert_int_equal(flen, 1);
+        assert_int_equal(s[0], '1' + f);
+    }
+    ddf_csv_parts_free(parts, nparts);
+    ddf_schema_free(schema);
+    ddf_csv_report_fini(&report);
+    free(text);
+}
+
 static void test_csv_missing_file_and_directory_are_errors(void **state)
 {
     ddf_csv_options opt;
@@ -461,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_csv_quote_inside_unquoted_field_is_an_error),
         cmocka_unit_test(test_csv_nul_bytes_are_kept_in_strings),
         cmocka_unit_test(test_csv_field_over_the_size_limit_is_an_error),
+        cmocka_unit_test(test_csv_record_longer_than_the_read_buffer_is_read_whole),
         cmocka_unit_test(test_csv_missing_file_and_directory_are_errors),
         cmocka_unit_test(test_csv_pinned_dtype_misfit_names_line_and_column),
         cmocka_unit_test(test_csv_block_reports_the_widening_it_needs),
