@@ -9,6 +9,7 @@
 #include "csv_int.h"
 
 #include "alloc.h"
+#include "limits.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -114,6 +115,14 @@ int ddf_csv_read_file(const char *path, const ddf_csv_options *opt, unsigned nth
     rc = ddf_csv_open(path, opt, &file, err);
     if (rc < 0)
         return rc;
+    if (ddf_split_block_count(ddf_csv_data_start(file), ddf_csv_size(file), opt->blocksize) >
+        DDF_MAX_PARTITIONS) {
+        rc = ddf_error_setf(err, DDF_ETOOBIG, "%s: blocksize %llu makes more than %llu "
+                            "partitions; use a larger blocksize", path,
+                            (unsigned long long)opt->blocksize,
+                            (unsigned long long)DDF_MAX_PARTITIONS);
+        goto out;
+    }
     rc = ddf_split_file(path, ddf_csv_data_start(file), ddf_csv_data_line(file),
                         opt->blocksize, opt->quote, &parts, &nparts, err);
     if (rc < 0)

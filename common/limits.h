@@ -21,6 +21,10 @@
 /* Default partition size, as Dask's read_csv. */
 #define DDF_DEFAULT_BLOCKSIZE (64ull * 1024 * 1024)
 
+/* Partitions of one file: each costs ~100 bytes of bookkeeping before any is parsed, so
+ * a tiny blocksize on a big file is refused up front instead of exhausting memory. */
+#define DDF_MAX_PARTITIONS (4ull * 1024 * 1024)
+
 /* Bytes read from the start of a file to find the header and infer dtypes. */
 #define DDF_SAMPLE_BYTES (256u * 1024)
 

@@ -209,6 +209,15 @@ def widening_file(rng, rows):
     return "\n".join(lines) + "\n"
 
 
+def wide_file(rng, ncols, rows):
+    makers = [int_value, float_value, bool_value, text_value]
+    kinds = [rng.choice(makers) for _ in range(ncols)]
+    lines = [",".join("c%d" % i for i in range(ncols))]
+    for _ in range(rows):
+        lines.append(",".join(k(rng) for k in kinds))
+    return "\n".join(lines) + "\n"
+
+
 def spellings_file():
     rows = ["+5", " 6 ", "1e3", "inf", "-inf", "Infinity", ".5", "5.", "-0.0", "1.5e",
             "0x10", "1_000", "", "NA"]
@@ -243,6 +252,9 @@ def cases(rng, quick):
     yield "skiprows", "junk line\n\nmore\"junk\"\na,b\n1,2\n", {"skiprows": 3}, small
     yield "dtype-pinned", "a,b\n1,2\n3,4\n", {"dtype": {"a": "float64", "b": "string"}}, small
     yield "na-values", "a,b\n1,missing\n-1,x\n", {"na_values": ["missing", "-1"]}, small
+    yield "bad-lines-skip", "a,b\n1,x\n2,y,z\n3,\"q\nq\"\n4,w,v,u\n5,t\n", \
+        {"on_bad_lines": "skip"}, small
+    yield "wide", wide_file(rng, 300, 30), {}, [1, 97, 4096, 1 << 30]
     yield "widening", widening_file(rng, 40000 if not quick else 25000), {}, big
     yield "mixed-large", mixed_file(rng, 6000 if not quick else 3000), {}, big
 
@@ -263,6 +275,8 @@ def dump_args(kw):
         args += ["--dtype", "%s=%s" % (col, t)]
     for v in kw.get("na_values", []):
         args += ["--na-value", v]
+    if "on_bad_lines" in kw:
+        args += ["--on-bad-lines", kw["on_bad_lines"]]
     return args
 
 
