@@ -30,6 +30,15 @@ static int read_text(const char *text, size_t len, const ddf_csv_options *opt_in
     return ddf_csv_read_file(path, &opt, 2, schema, parts, nparts, report, err);
 }
 
+/* Free what a successful read_text returned. */
+static void release(ddf_schema *schema, ddf_table **parts, size_t nparts,
+                    ddf_csv_report *report)
+{
+    ddf_csv_parts_free(parts, nparts);
+    ddf_schema_free(schema);
+    ddf_csv_report_fini(report);
+}
+
 /* Read expecting failure; returns the status and leaves the message in 'err'. */
 static int read_fails(const char *text, const ddf_csv_options *opt, ddf_error *err)
 {
@@ -89,9 +98,7 @@ static void test_csv_reads_typed_columns_with_nulls(void **state)
     assert_int_equal(len, 10);
     assert_memory_equal(s, "pear, ripe", 10);
     assert_false(ddf_column_is_valid(&t->columns[3], 2));
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
 }
 
 static void test_csv_empty_file_has_no_columns_to_parse(void **state)
@@ -121,9 +128,7 @@ static void test_csv_header_only_gives_zero_rows_of_strings(void **state)
     for (size_t i = 0; i < nparts; i++)
         rows += parts[i]->nrows;
     assert_int_equal(rows, 0);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
 }
 
 static void test_csv_long_row_is_a_bad_line_naming_file_and_line(void **state)
@@ -156,9 +161,7 @@ static void test_csv_bad_lines_warn_and_skip_drop_the_line(void **state)
     assert_int_equal(report.bad_lines, 1);
     assert_int_equal(report.nwarnings, 1);
     assert_non_null(strstr(report.warnings[0], ":3: expected 2 fields, saw 3"));
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
 
     opt.on_bad_lines = DDF_BAD_LINES_SKIP;
     assert_int_equal(read_text(text, strlen(text), &opt, &schema, &parts, &nparts, &err,
@@ -166,9 +169,7 @@ static void test_csv_bad_lines_warn_and_skip_drop_the_line(void **state)
     assert_int_equal(parts[0]->nrows, 2);
     assert_int_equal(report.bad_lines, 1);
     assert_int_equal(report.nwarnings, 0);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
 }
 
 static void test_csv_short_row_is_padded_with_nulls(void **state)
@@ -186,9 +187,7 @@ static void test_csv_short_row_is_padded_with_nulls(void **state)
     assert_false(ddf_column_is_valid(&parts[0]->columns[1], 1));
     assert_false(ddf_column_is_valid(&parts[0]->columns[2], 1));
     assert_int_equal(parts[0]->columns[0].values.i64[1], 4);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
 }
 
 static void test_csv_unterminated_quote_at_end_of_file_is_an_error(void **state)
@@ -225,9 +224,7 @@ static void test_csv_nul_bytes_are_kept_in_strings(void **state)
     const char *s = ddf_column_str(&parts[0]->columns[0], 0, &len);
     assert_int_equal(len, 3);
     assert_memory_equal(s, "x\0y", 3);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
 }
 
 static void test_csv_field_over_the_size_limit_is_an_error(void **state)
@@ -288,9 +285,7 @@ static void test_csv_record_longer_than_the_read_buffer_is_read_whole(void **sta
         assert_int_equal(flen, 1);
         assert_int_equal(s[0], '1' + f);
     }
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
     free(text);
 }
 
@@ -395,9 +390,7 @@ static void test_csv_read_file_widens_past_the_sample(void **state)
     }
     assert_int_equal(total, rows + 1);
     assert_true(parts[nparts - 1]->columns[0].values.f64[parts[nparts - 1]->nrows - 1] == 0.5);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
     free(text);
 }
 
@@ -450,9 +443,7 @@ static void test_csv_bom_is_dropped_from_the_first_name(void **state)
                                &report), DDF_OK);
     assert_string_equal(schema->fields[0].name, "id");
     assert_int_equal(parts[0]->columns[1].values.i64[0], 2);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
-    ddf_csv_report_fini(&report);
+    release(schema, parts, nparts, &report);
 }
 
 static void test_csv_every_allocation_failure_is_clean(void **state)

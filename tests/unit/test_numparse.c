@@ -9,27 +9,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parse 's' from a heap buffer holding exactly its bytes, so ASan catches a read past it. */
+/* A heap copy of 's' holding exactly its bytes (no NUL), so ASan catches a parser that
+ * reads past the field. The caller frees it. */
+static char *exact_copy(const char *s, size_t *len)
+{
+    char *copy;
+
+    *len = strlen(s);
+    copy = malloc(*len ? *len : 1);
+    assert_non_null(copy);
+    memcpy(copy, s, *len);
+    return copy;
+}
+
 static bool i64_of(const char *s, int64_t *out)
 {
-    size_t len = strlen(s);
-    char *copy = malloc(len ? len : 1);
-    bool ok;
+    size_t len;
+    char *copy = exact_copy(s, &len);
+    bool ok = ddf_parse_i64(copy, len, out);
 
-    memcpy(copy, s, len);
-    ok = ddf_parse_i64(copy, len, out);
     free(copy);
     return ok;
 }
 
 static bool f64_of(const char *s, double *out)
 {
-    size_t len = strlen(s);
-    char *copy = malloc(len ? len : 1);
-    bool ok;
+    size_t len;
+    char *copy = exact_copy(s, &len);
+    bool ok = ddf_parse_f64(copy, len, out);
 
-    memcpy(copy, s, len);
-    ok = ddf_parse_f64(copy, len, out);
     free(copy);
     return ok;
 }
