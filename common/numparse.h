@@ -8,7 +8,8 @@
  * - int64: optional leading/trailing spaces, optional '+' or '-', decimal digits only
  *   ("+5", " 6 "). No '_', no hex. Values outside int64 are not int64.
  * - float64: optional spaces, sign, digits with an optional '.', optional exponent
- *   ("1e3", ".5", "5.", "1E-7"); "inf", "Infinity" in any letter case with optional sign.
+ *   ("1e3", ".5", "5.", "1E-7"); "inf", "Infinity" in any letter case with optional sign
+ *   and no spaces (pandas compares the whole field: " inf" is a string).
  *   "1.5e", "1d5", "0x10" are not numbers. (NaN spellings are NA strings, handled by the
  *   NA matcher, not here.)
  * - bool: exactly True, False, true, false, TRUE, FALSE (no spaces).
