@@ -164,6 +164,9 @@ int ddf_column_append_null(ddf_column *col, ddf_arena *arena)
         for (size_t i = col->length & ~(size_t)7; i < col->length; i++)
             col->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
     }
+    /* Clear the bit even though bits past the length are 0 by rule: a truncating caller
+     * that forgot would otherwise turn this null into a value. */
+    col->validity[col->length >> 3] &= (uint8_t)~(1u << (col->length & 7));
     switch (col->dtype) {
     case DDF_DTYPE_STRING:
         col->values.offsets[col->length + 1] = col->values.offsets[col->length];

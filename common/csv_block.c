@@ -238,9 +238,12 @@ static void rollback_row(block_state *st)
 
     for (size_t c = 0; c < st->table->ncols; c++) {
         ddf_column *col = &st->table->columns[c];
-        for (size_t r = nrows; r < col->length; r++)
+        for (size_t r = nrows; r < col->length; r++) {
             if (!ddf_column_is_valid(col, r))
                 col->null_count--;
+            else if (col->validity) /* column.h: bits past the length are 0 */
+                col->validity[r >> 3] &= (uint8_t)~(1u << (r & 7));
+        }
         if (col->length > nrows)
             col->length = nrows;
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh or a used machine: install dependencies, build the
-# normal and the sanitizer flavours, run every test in both. Exits non-zero on any failure.
+# normal and the sanitizer flavours, run every test in both, then run the fuzz targets
+# briefly (FUZZ_SECONDS, default 20; 0 skips them). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,4 +16,8 @@ for flavour in normal asan; do
     status=1
   fi
 done
+if [ "${FUZZ_SECONDS:-20}" -gt 0 ]; then
+  echo "== fuzz targets (${FUZZ_SECONDS:-20} s) =="
+  bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
+fi
 exit $status

@@ -172,6 +172,29 @@ static void test_csv_bad_lines_warn_and_skip_drop_the_line(void **state)
     release(schema, parts, nparts, &report);
 }
 
+static void test_csv_bad_line_rollback_keeps_later_nulls(void **state)
+{
+    const char *text = "a,b\n,1\n2,3,4\n,5\n"; /* found by fuzz-csv */
+    ddf_csv_options opt;
+    ddf_schema *schema;
+    ddf_table **parts;
+    size_t nparts;
+    ddf_csv_report report;
+    ddf_error err;
+    (void)state;
+
+    ddf_csv_options_init(&opt);
+    opt.on_bad_lines = DDF_BAD_LINES_SKIP;
+    assert_int_equal(read_text(text, strlen(text), &opt, &schema, &parts, &nparts, &err,
+                               &report), DDF_OK);
+    assert_int_equal(parts[0]->nrows, 2);
+    assert_false(ddf_column_is_valid(&parts[0]->columns[0], 0));
+    assert_false(ddf_column_is_valid(&parts[0]->columns[0], 1));
+    assert_int_equal(parts[0]->columns[0].null_count, 2);
+    assert_int_equal(parts[0]->columns[1].values.i64[1], 5);
+    release(schema, parts, nparts, &report);
+}
+
 static void test_csv_short_row_is_padded_with_nulls(void **state)
 {
     ddf_schema *schema;
@@ -489,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_csv_header_only_gives_zero_rows_of_strings),
         cmocka_unit_test(test_csv_long_row_is_a_bad_line_naming_file_and_line),
         cmocka_unit_test(test_csv_bad_lines_warn_and_skip_drop_the_line),
+        cmocka_unit_test(test_csv_bad_line_rollback_keeps_later_nulls),
         cmocka_unit_test(test_csv_short_row_is_padded_with_nulls),
         cmocka_unit_test(test_csv_unterminated_quote_at_end_of_file_is_an_error),
         cmocka_unit_test(test_csv_quote_inside_unquoted_field_is_an_error),
