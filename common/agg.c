@@ -1,0 +1,752 @@
+/* agg.c - aggregation kernels as mergeable partial states (see agg.h for the rules).
+ *
+ * Invariant: a state folded from rows R1 then merged with a state folded from rows R2
+ * finalizes to what one pass over R1 + R2 gives, exactly for counts, int sums, min/max,
+ * first/last and nunique, within rounding for float sums (Neumaier) and var/std (Chan).
+ * Each null / NaN / overflow / empty rule lives in one place below, named in a comment. */
+#include "agg.h"
+
+#include "alloc.h"
+#include "limits.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[DDF_AGG_KIND_COUNT] = {
+    "count", "size", "sum", "mean", "min", "max", "std", "var", "first", "last", "nunique",
+};
+
+const char *ddf_agg_name(ddf_agg_kind kind)
+{
+    return (unsigned)kind < DDF_AGG_KIND_COUNT ? kind_names[kind] : NULL;
+}
+
+int ddf_agg_parse(const char *name, ddf_agg_kind *out)
+{
+    for (int k = 0; k < DDF_AGG_KIND_COUNT; k++)
+        if (strcmp(name, kind_names[k]) == 0) {
+            *out = (ddf_agg_kind)k;
+            return DDF_OK;
+        }
+    return DDF_EINVAL;
+}
+
+int ddf_agg_result_dtype(ddf_agg_kind kind, ddf_dtype dtype, ddf_dtype *out)
+{
+    if (dtype < DDF_DTYPE_BOOL || dtype > DDF_DTYPE_STRING)
+        return DDF_EINVAL;
+    switch (kind) {
+    case DDF_AGG_COUNT:
+    case DDF_AGG_SIZE:
+    case DDF_AGG_NUNIQUE:
+        *out = DDF_DTYPE_INT64;
+        return DDF_OK;
+    case DDF_AGG_SUM: /* pandas: bool sum counts True -> int64 */
+        if (dtype == DDF_DTYPE_STRING)
+            return DDF_ETYPE;
+        *out = dtype == DDF_DTYPE_FLOAT64 ? DDF_DTYPE_FLOAT64 : DDF_DTYPE_INT64;
+        return DDF_OK;
+    case DDF_AGG_MEAN:
+    case DDF_AGG_STD:
+    case DDF_AGG_VAR:
+        if (dtype == DDF_DTYPE_STRING)
+            return DDF_ETYPE;
+        *out = DDF_DTYPE_FLOAT64;
+        return DDF_OK;
+    case DDF_AGG_MIN:
+    case DDF_AGG_MAX:
+    case DDF_AGG_FIRST:
+    case DDF_AGG_LAST:
+        *out = dtype;
+        return DDF_OK;
+    }
+    return DDF_EINVAL;
+}
+
+/* ---- nunique's hash set: open addressing, linear probing, load <= 1/2 ---- */
+
+typedef struct set_entry {
+    const char *s; /* strings: bytes in the state's arena; NULL for numbers and empty slot */
+    uint64_t v;    /* numbers: value bits; strings: length */
+    uint64_t hash; /* 0 marks an empty slot (real hashes are forced odd) */
+} set_entry;
+
+struct ddf_agg_set {
+    size_t cap;    /* slots, a power of two */
+    size_t used;   /* distinct values held */
+    set_entry *slots;
+};
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h | 1;
+}
+
+static uint64_t hash_u64(uint64_t x)
+{
+    x ^= x >> 33; /* murmur3 fmix64 */
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x | 1;
+}
+
+static int set_grow(ddf_agg_set *set)
+{
+    size_t cap = set->cap ? set->cap * 2 : 16;
+    set_entry *slots = ddf_calloc(cap, sizeof(*slots));
+
+    if (slots == NULL)
+        return DDF_ENOMEM;
+    for (size_t i = 0; i < set->cap; i++) {
+        const set_entry *e = &set->slots[i];
+        size_t j;
+
+        if (e->hash == 0)
+            continue;
+        for (j = e->hash & (cap - 1); slots[j].hash; j = (j + 1) & (cap - 1))
+            ;
+        slots[j] = *e;
+    }
+    ddf_free(set->slots);
+    set->slots = slots;
+    set->cap = cap;
+    return DDF_OK;
+}
+
+/* Insert a number (s == NULL, v its bits) or string (s, v = length) unless present; a
+ * new string is copied into 'arena'. DDF_ENOMEM leaves the set as it was. */
+static int set_add(ddf_agg_set *set, ddf_arena *arena, const char *s, uint64_t v)
+{
+    uint64_t h = s ? hash_bytes(s, (size_t)v) : hash_u64(v);
+    size_t j;
+
+    if ((set->used + 1) * 2 > set->cap && set_grow(set) < 0)
+        return DDF_ENOMEM;
+    for (j = h & (set->cap - 1); set->slots[j].hash; j = (j + 1) & (set->cap - 1)) {
+        const set_entry *e = &set->slots[j];
+
+        if (e->hash == h && e->v == v && (s == NULL || memcmp(e->s, s, (size_t)v) == 0))
+            return DDF_OK;
+    }
+    if (s) {
+        char *copy = v ? ddf_arena_alloc(arena, (size_t)v) : (char *)"";
+
+        if (copy == NULL)
+            return DDF_ENOMEM;
+        memcpy(copy, s, (size_t)v);
+        s = copy;
+    }
+    set->slots[j] = (set_entry){.s = s, .v = v, .hash = h};
+    set->used++;
+    return DDF_OK;
+}
+
+/* ---- state ---- */
+
+int ddf_agg_init(ddf_agg_state *st, ddf_agg_kind kind, ddf_dtype dtype, ddf_arena *arena,
+                 ddf_error *err)
+{
+    ddf_dtype res;
+    int rc;
+
+    memset(st, 0, sizeof(*st));
+    st->kind = kind;
+    st->dtype = dtype;
+    st->arena = arena;
+    st->str = "";
+    rc = ddf_agg_result_dtype(kind, dtype, &res);
+    if (rc == DDF_ETYPE)
+        return ddf_error_setf(err, rc, "cannot %s a %s column", ddf_agg_name(kind),
+                              ddf_dtype_name(dtype));
+    if (rc < 0)
+        return ddf_error_setf(err, rc, "unknown aggregation %d or dtype %d", (int)kind,
+                              (int)dtype);
+    return DDF_OK;
+}
+
+void ddf_agg_fini(ddf_agg_state *st)
+{
+    if (st->set) {
+        ddf_free(st->set->slots);
+        ddf_free(st->set);
+        st->set = NULL;
+    }
+}
+
+/* Neumaier's compensated addition of 'x' into (sum, comp). */
+static void neumaier_add(double *sum, double *comp, double x)
+{
+    double t = *sum + x;
+
+    if (fabs(*sum) >= fabs(x))
+        *comp += (*sum - t) + x;
+    else
+        *comp += (x - t) + *sum;
+    *sum = t;
+}
+
+/* Chan et al.'s merge of (n, mean, m2) with (nb, mean_b, m2_b). */
+static void welford_merge(uint64_t *n, double *mean, double *m2, uint64_t nb, double mean_b,
+                          double m2_b)
+{
+    double na = (double)*n, nbd = (double)nb, tot = na + nbd, delta;
+
+    if (nb == 0)
+        return;
+    if (*n == 0) {
+        *n = nb;
+        *mean = mean_b;
+        *m2 = m2_b;
+        return;
+    }
+    delta = mean_b - *mean;
+    *mean += delta * (nbd / tot);
+    *m2 += m2_b + delta * delta * (na * nbd / tot);
+    *n += nb;
+}
+
+/* The number in a valid row as the double sum/mean/var use (bools are 0/1). */
+static double num_at(const ddf_column *col, size_t r)
+{
+    switch (col->dtype) {
+    case DDF_DTYPE_INT64: return (double)col->values.i64[r];
+    case DDF_DTYPE_FLOAT64: return col->values.f64[r];
+    default: return (double)col->values.b8[r];
+    }
+}
+
+static int64_t int_at(const ddf_column *col, size_t r)
+{
+    return col->dtype == DDF_DTYPE_BOOL ? (int64_t)col->values.b8[r] : col->values.i64[r];
+}
+
+/* The null rule, once: a row is skipped when its validity bit is 0 or, in a float64
+ * column, when it holds NaN (pandas skipna treats NaN as missing). */
+static bool row_is_null(const ddf_column *col, size_t r)
+{
+    return !ddf_column_is_valid(col, r) ||
+           (col->dtype == DDF_DTYPE_FLOAT64 && isnan(col->values.f64[r]));
+}
+
+/* Order of two values for min/max; a value of a state is given by (ival, fa, str).
+ * Float ties between -0.0 and 0.0 are broken by sign (-0.0 < 0.0) so the result does not
+ * depend on order of arrival. Strings compare byte-wise, a prefix first (Python's order). */
+static int cmp_vals(ddf_dtype dt, int64_t ia, double fa, const char *sa, size_t la, int64_t ib,
+                    double fb, const char *sb, size_t lb)
+{
+    switch (dt) {
+    case DDF_DTYPE_FLOAT64:
+        if (fa != fb)
+            return fa < fb ? -1 : 1;
+        return (int)!signbit(fa) - (int)!signbit(fb);
+    case DDF_DTYPE_STRING: {
+        int c = memcmp(sa, sb, la < lb ? la : lb);
+        if (c)
+            return c < 0 ? -1 : 1;
+        return la < lb ? -1 : la > lb;
+    }
+    default:
+        return ia < ib ? -1 : ia > ib;
+    }
+}
+
+/* Position order for first/last: (partition, row). */
+static int cmp_pos(uint64_t pa, uint64_t ra, uint64_t pb, uint64_t rb)
+{
+    if (pa != pb)
+        return pa < pb ? -1 : 1;
+    return ra < rb ? -1 : ra > rb;
+}
+
+/* Whether a candidate should replace the value (ival, fa, str, part, row) held by 'st'
+ * for min/max/first/last; 'empty' says 'st' holds none yet. */
+static bool better(const ddf_agg_state *st, bool empty, int64_t iv, double fv, const char *s,
+                   size_t len, uint64_t part, uint64_t row)
+{
+    if (empty)
+        return true;
+    switch (st->kind) {
+    case DDF_AGG_MIN:
+        return cmp_vals(st->dtype, iv, fv, s, len, st->ival, st->fa, st->str, st->str_len) < 0;
+    case DDF_AGG_MAX:
+        return cmp_vals(st->dtype, iv, fv, s, len, st->ival, st->fa, st->str, st->str_len) > 0;
+    case DDF_AGG_FIRST:
+        return cmp_pos(part, row, st->part, st->row) < 0;
+    default:
+        return cmp_pos(part, row, st->part, st->row) > 0;
+    }
+}
+
+/* Row 'r' of 'col' as a candidate state value (strings borrowed from the column). */
+static ddf_agg_state row_value(const ddf_agg_state *st, const ddf_column *col, size_t r,
+                               uint64_t part)
+{
+    ddf_agg_state v = *st;
+
+    v.ival = 0;
+    v.fa = 0.0;
+    v.str = "";
+    v.str_len = 0;
+    if (col->dtype == DDF_DTYPE_STRING)
+        v.str = ddf_column_str(col, r, &v.str_len);
+    else if (col->dtype == DDF_DTYPE_FLOAT64)
+        v.fa = col->values.f64[r];
+    else
+        v.ival = int_at(col, r);
+    v.part = part;
+    v.row = r;
+    return v;
+}
+
+/* Take a value for min/max/first/last; a string is copied into the arena. */
+static int take(ddf_agg_state *st, int64_t iv, double fv, const char *s, size_t len,
+                uint64_t part, uint64_t row)
+{
+    if (st->dtype == DDF_DTYPE_STRING) {
+        char *copy = len ? ddf_arena_alloc(st->arena, len) : (char *)"";
+
+        if (copy == NULL)
+            return DDF_ENOMEM;
+        memcpy(copy, s, len);
+        st->str = copy;
+        st->str_len = len;
+    }
+    st->ival = iv;
+    st->fa = fv;
+    st->part = part;
+    st->row = row;
+    return DDF_OK;
+}
+
+/* The bits nunique hashes for a valid numeric row: 0.0 and -0.0 are one value (pandas). */
+static uint64_t key_bits(const ddf_column *col, size_t r)
+{
+    uint64_t bits;
+    double d;
+
+    if (col->dtype != DDF_DTYPE_FLOAT64)
+        return (uint64_t)int_at(col, r);
+    d = col->values.f64[r] == 0.0 ? 0.0 : col->values.f64[r];
+    memcpy(&bits, &d, sizeof(bits));
+    return bits;
+}
+
+int ddf_agg_update(ddf_agg_state *st, const ddf_column *col, const uint32_t *sel, size_t nsel,
+                   uint64_t part, ddf_error *err)
+{
+    size_t n = sel ? nsel : col->length;
+    size_t best = SIZE_MAX; /* min/max/first/last: row of the best value in this column */
+    uint64_t seen = st->count;
+
+    if (col->dtype != st->dtype)
+        return ddf_error_setf(err, DDF_EINVAL, "%s state of %s given a %s column",
+                              ddf_agg_name(st->kind), ddf_dtype_name(st->dtype),
+                              ddf_dtype_name(col->dtype));
+    if (st->kind == DDF_AGG_SIZE) { /* size counts nulls too */
+        st->count += n;
+        return DDF_OK;
+    }
+    if (st->kind == DDF_AGG_NUNIQUE && st->set == NULL) {
+        st->set = ddf_calloc(1, sizeof(*st->set));
+        if (st->set == NULL)
+            return ddf_error_setf(err, DDF_ENOMEM, "nunique: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t r = sel ? sel[i] : i;
+        int rc;
+
+        if (row_is_null(col, r))
+            continue;
+        switch (st->kind) {
+        case DDF_AGG_SUM:
+        case DDF_AGG_MEAN:
+            if (st->dtype == DDF_DTYPE_FLOAT64)
+                neumaier_add(&st->fa, &st->fb, col->values.f64[r]);
+            else
+                st->isum += int_at(col, r);
+            break;
+        case DDF_AGG_STD:
+        case DDF_AGG_VAR: {
+            double x = num_at(col, r), delta = x - st->fa;
+
+            st->fa += delta / (double)(st->count + 1);
+            st->fb += delta * (x - st->fa);
+            break;
+        }
+        case DDF_AGG_MIN:
+        case DDF_AGG_MAX:
+        case DDF_AGG_FIRST:
+        case DDF_AGG_LAST: {
+            /* compare with the best row of this column so far (or the state's value
+             * until one beats it); the winner is copied once, after the loop */
+            ddf_agg_state cand = row_value(st, col, r, part);
+            bool win;
+
+            if (best == SIZE_MAX) {
+                win = better(st, seen == 0, cand.ival, cand.fa, cand.str, cand.str_len, part, r);
+            } else {
+                ddf_agg_state cur = row_value(st, col, best, part);
+
+                win = better(&cur, false, cand.ival, cand.fa, cand.str, cand.str_len, part, r);
+            }
+            if (win)
+                best = r;
+            break;
+        }
+        case DDF_AGG_NUNIQUE: {
+            size_t len;
+            const char *s = st->dtype == DDF_DTYPE_STRING ? ddf_column_str(col, r, &len) : NULL;
+
+            rc = set_add(st->set, st->arena, s, s ? (uint64_t)len : key_bits(col, r));
+            if (rc < 0)
+                return ddf_error_setf(err, rc, "nunique: out of memory");
+            break;
+        }
+        default:
+            break;
+        }
+        st->count++;
+    }
+    if (best != SIZE_MAX) {
+        ddf_agg_state v = row_value(st, col, best, part);
+
+        if (take(st, v.ival, v.fa, v.str, v.str_len, part, best) < 0)
+            return ddf_error_setf(err, DDF_ENOMEM, "%s: out of memory", ddf_agg_name(st->kind));
+    }
+    return DDF_OK;
+}
+
+int ddf_agg_merge(ddf_agg_state *dst, const ddf_agg_state *src, ddf_error *err)
+{
+    if (dst->kind != src->kind || dst->dtype != src->dtype)
+        return ddf_error_setf(err, DDF_EINVAL, "cannot merge a %s/%s state into %s/%s",
+                              ddf_agg_name(src->kind), ddf_dtype_name(src->dtype),
+                              ddf_agg_name(dst->kind), ddf_dtype_name(dst->dtype));
+    switch (dst->kind) {
+    case DDF_AGG_SUM:
+    case DDF_AGG_MEAN:
+        if (dst->dtype == DDF_DTYPE_FLOAT64) {
+            neumaier_add(&dst->fa, &dst->fb, src->fa);
+            dst->fb += src->fb;
+        } else {
+            /* cannot overflow: |isum| <= count * 2^63 and counts stay below
+             * DDF_MAX_ROWS = 2^40, so sums stay below 2^103 */
+            dst->isum += src->isum;
+        }
+        break;
+    case DDF_AGG_STD:
+    case DDF_AGG_VAR:
+        welford_merge(&dst->count, &dst->fa, &dst->fb, src->count, src->fa, src->fb);
+        return DDF_OK;
+    case DDF_AGG_MIN:
+    case DDF_AGG_MAX:
+    case DDF_AGG_FIRST:
+    case DDF_AGG_LAST:
+        if (src->count &&
+            better(dst, dst->count == 0, src->ival, src->fa, src->str, src->str_len, src->part, src->row) &&
+            take(dst, src->ival, src->fa, src->str, src->str_len, src->part, src->row) < 0)
+            return ddf_error_setf(err, DDF_ENOMEM, "%s: out of memory", ddf_agg_name(dst->kind));
+        break;
+    case DDF_AGG_NUNIQUE:
+        if (src->set == NULL)
+            break;
+        if (dst->set == NULL && (dst->set = ddf_calloc(1, sizeof(*dst->set))) == NULL)
+            return ddf_error_setf(err, DDF_ENOMEM, "nunique: out of memory");
+        for (size_t i = 0; i < src->set->cap; i++) {
+            const set_entry *e = &src->set->slots[i];
+
+            if (e->hash && set_add(dst->set, dst->arena, e->s, e->v) < 0)
+                return ddf_error_setf(err, DDF_ENOMEM, "nunique: out of memory");
+        }
+        break;
+    default:
+        break;
+    }
+    dst->count += src->count;
+    return DDF_OK;
+}
+
+/* The value of an int/bool sum as a double, for mean. */
+static double i128_to_double(__int128 v)
+{
+    return (double)v;
+}
+
+int ddf_agg_finalize(const ddf_agg_state *st, ddf_agg_value *out, ddf_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->str = "";
+    switch (st->kind) {
+    case DDF_AGG_COUNT:
+    case DDF_AGG_SIZE:
+        out->dtype = DDF_DTYPE_INT64;
+        out->i64 = (int64_t)st->count;
+        return DDF_OK;
+    case DDF_AGG_NUNIQUE:
+        out->dtype = DDF_DTYPE_INT64;
+        out->i64 = st->set ? (int64_t)st->set->used : 0;
+        return DDF_OK;
+    case DDF_AGG_SUM: /* empty sum is 0 (pandas min_count=0) */
+        if (st->dtype == DDF_DTYPE_FLOAT64) {
+            out->dtype = DDF_DTYPE_FLOAT64;
+            /* once the sum is inf or NaN the compensation is meaningless (inf - inf) */
+            out->f64 = isfinite(st->fa) ? st->fa + st->fb : st->fa;
+            return DDF_OK;
+        }
+        /* the overflow rule: an exact sum outside int64 is an error, never a wrap */
+        if (st->isum > INT64_MAX || st->isum < INT64_MIN)
+            return ddf_error_setf(err, DDF_ERANGE, "sum of an %s column overflows int64",
+                                  ddf_dtype_name(st->dtype));
+        out->dtype = DDF_DTYPE_INT64;
+        out->i64 = (int64_t)st->isum;
+        return DDF_OK;
+    default:
+        break;
+    }
+    /* the empty rule: no values -> null; var/std need two */
+    if (st->count == 0 || ((st->kind == DDF_AGG_STD || st->kind == DDF_AGG_VAR) && st->count < 2)) {
+        out->dtype = DDF_DTYPE_NULL;
+        return DDF_OK;
+    }
+    switch (st->kind) {
+    case DDF_AGG_MEAN:
+        out->dtype = DDF_DTYPE_FLOAT64;
+        if (st->dtype == DDF_DTYPE_FLOAT64)
+            out->f64 = (isfinite(st->fa) ? st->fa + st->fb : st->fa) / (double)st->count;
+        else
+            out->f64 = i128_to_double(st->isum) / (double)st->count;
+        return DDF_OK;
+    case DDF_AGG_VAR:
+    case DDF_AGG_STD: {
+        double var = st->fb / (double)(st->count - 1); /* ddof = 1 */
+
+        out->dtype = DDF_DTYPE_FLOAT64;
+        out->f64 = st->kind == DDF_AGG_STD ? sqrt(var) : var;
+        return DDF_OK;
+    }
+    default: /* min max first last */
+        out->dtype = st->dtype;
+        out->i64 = st->ival;
+        out->f64 = st->fa;
+        out->str = st->str;
+        out->str_len = st->str_len;
+        return DDF_OK;
+    }
+}
+
+/* ---- serialization: the layout is specified in agg.h ---- */
+
+enum { C_KIND, C_DTYPE, C_COUNT, C_HI, C_LO, C_IVAL, C_PART, C_ROW, C_FA, C_FB, C_STR, C_SET,
+       NCOLS };
+
+static const struct {
+    const char *name;
+    ddf_dtype dtype;
+} layout[NCOLS] = {
+    {"kind", DDF_DTYPE_INT64},   {"dtype", DDF_DTYPE_INT64}, {"count", DDF_DTYPE_INT64},
+    {"isum_hi", DDF_DTYPE_INT64}, {"isum_lo", DDF_DTYPE_INT64}, {"ival", DDF_DTYPE_INT64},
+    {"part", DDF_DTYPE_INT64},   {"row", DDF_DTYPE_INT64},   {"fa", DDF_DTYPE_FLOAT64},
+    {"fb", DDF_DTYPE_FLOAT64},   {"str", DDF_DTYPE_STRING},  {"set", DDF_DTYPE_STRING},
+};
+
+static void put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Pack a nunique set into 'arena' (format in agg.h). */
+static int pack_set(const ddf_agg_state *st, ddf_arena *arena, char **out, size_t *len)
+{
+    size_t total = 0, at = 0;
+    unsigned char *buf;
+
+    *out = "";
+    *len = 0;
+    if (st->set == NULL)
+        return DDF_OK;
+    for (size_t i = 0; i < st->set->cap; i++)
+        if (st->set->slots[i].hash)
+            total += st->set->slots[i].s ? 4 + (size_t)st->set->slots[i].v : 8;
+    if (total > DDF_MAX_FIELD_BYTES)
+        return DDF_ETOOBIG;
+    if (total == 0)
+        return DDF_OK;
+    buf = ddf_arena_alloc(arena, total);
+    if (buf == NULL)
+        return DDF_ENOMEM;
+    for (size_t i = 0; i < st->set->cap; i++) {
+        const set_entry *e = &st->set->slots[i];
+
+        if (e->hash == 0)
+            continue;
+        if (e->s) {
+            put_le(buf + at, e->v, 4);
+            memcpy(buf + at + 4, e->s, (size_t)e->v);
+            at += 4 + (size_t)e->v;
+        } else {
+            put_le(buf + at, e->v, 8);
+            at += 8;
+        }
+    }
+    *out = (char *)buf;
+    *len = total;
+    return DDF_OK;
+}
+
+int ddf_agg_states_to_table(const ddf_agg_state *states, size_t n, ddf_table **out,
+                            ddf_error *err)
+{
+    ddf_table *t;
+    int rc = DDF_OK;
+
+    *out = NULL;
+    for (size_t i = 1; i < n; i++)
+        if (states[i].kind != states[0].kind || states[i].dtype != states[0].dtype)
+            return ddf_error_setf(err, DDF_EINVAL, "state %zu differs in kind or dtype", i);
+    t = ddf_table_new(NCOLS);
+    if (t == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+    for (int c = 0; c < NCOLS && rc == DDF_OK; c++)
+        rc = ddf_table_set_column(t, (size_t)c, layout[c].name, strlen(layout[c].name),
+                                  layout[c].dtype);
+    for (size_t i = 0; i < n && rc == DDF_OK; i++) {
+        const ddf_agg_state *st = &states[i];
+        uint64_t lo = (uint64_t)(unsigned __int128)st->isum;
+        int64_t hi = (int64_t)(st->isum >> 64);
+        char *set;
+        size_t set_len;
+
+        rc = pack_set(st, t->arena, &set, &set_len);
+        if (rc == DDF_OK) rc = ddf_column_append_i64(&t->columns[C_KIND], t->arena, st->kind);
+        if (rc == DDF_OK) rc = ddf_column_append_i64(&t->columns[C_DTYPE], t->arena, st->dtype);
+        if (rc == DDF_OK)
+            rc = ddf_column_append_i64(&t->columns[C_COUNT], t->arena, (int64_t)st->count);
+        if (rc == DDF_OK) rc = ddf_column_append_i64(&t->columns[C_HI], t->arena, hi);
+        if (rc == DDF_OK) rc = ddf_column_append_i64(&t->columns[C_LO], t->arena, (int64_t)lo);
+        if (rc == DDF_OK) rc = ddf_column_append_i64(&t->columns[C_IVAL], t->arena, st->ival);
+        if (rc == DDF_OK)
+            rc = ddf_column_append_i64(&t->columns[C_PART], t->arena, (int64_t)st->part);
+        if (rc == DDF_OK)
+            rc = ddf_column_append_i64(&t->columns[C_ROW], t->arena, (int64_t)st->row);
+        if (rc == DDF_OK) rc = ddf_column_append_f64(&t->columns[C_FA], t->arena, st->fa);
+        if (rc == DDF_OK) rc = ddf_column_append_f64(&t->columns[C_FB], t->arena, st->fb);
+        if (rc == DDF_OK)
+            rc = ddf_column_append_str(&t->columns[C_STR], t->arena, st->str, st->str_len);
+        if (rc == DDF_OK)
+            rc = ddf_column_append_str(&t->columns[C_SET], t->arena, set, set_len);
+    }
+    if (rc < 0) {
+        ddf_table_free(t);
+        return ddf_error_setf(err, rc, "serializing %s states: %s",
+                              n ? ddf_agg_name(states[0].kind) : "no", ddf_strerror(rc));
+    }
+    t->nrows = n;
+    *out = t;
+    return DDF_OK;
+}
+
+/* Rebuild state 'st' (already init'ed) from row 'r'; DDF_ECORRUPT or DDF_ENOMEM. */
+static int load_row(const ddf_table *t, size_t r, ddf_agg_state *st, ddf_error *err)
+{
+    const ddf_column *c = t->columns;
+    size_t len;
+    const char *s;
+    int rc;
+
+    st->count = (uint64_t)c[C_COUNT].values.i64[r];
+    st->isum = (__int128)(((unsigned __int128)(uint64_t)c[C_HI].values.i64[r] << 64) |
+                          (uint64_t)c[C_LO].values.i64[r]);
+    /* the bound that keeps merged __int128 sums from overflowing: |sum| <= count * 2^63 */
+    if (st->count > DDF_MAX_ROWS ||
+        st->isum > (__int128)st->count * ((__int128)1 << 63) ||
+        st->isum < -(__int128)st->count * ((__int128)1 << 63))
+        return ddf_error_setf(err, DDF_ECORRUPT, "row %zu: count or sum out of range", r);
+    st->ival = c[C_IVAL].values.i64[r];
+    st->part = (uint64_t)c[C_PART].values.i64[r];
+    st->row = (uint64_t)c[C_ROW].values.i64[r];
+    st->fa = c[C_FA].values.f64[r];
+    st->fb = c[C_FB].values.f64[r];
+    s = ddf_column_str(&c[C_STR], r, &len);
+    if (len && (rc = take(st, st->ival, st->fa, s, len, st->part, st->row)) < 0)
+        return ddf_error_setf(err, rc, "out of memory");
+    s = ddf_column_str(&c[C_SET], r, &len);
+    if (len && st->kind != DDF_AGG_NUNIQUE)
+        return ddf_error_setf(err, DDF_ECORRUPT, "row %zu: a set in a non-nunique state", r);
+    if (st->kind == DDF_AGG_NUNIQUE) {
+        const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+        if ((st->set = ddf_calloc(1, sizeof(*st->set))) == NULL)
+            return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+        while (p < end) {
+            uint64_t v;
+            const char *vs = NULL;
+
+            if (st->dtype == DDF_DTYPE_STRING) {
+                if (end - p < 4 || (uint64_t)(end - p - 4) < (v = get_le(p, 4)))
+                    return ddf_error_setf(err, DDF_ECORRUPT, "row %zu: truncated set", r);
+                vs = (const char *)p + 4;
+                p += 4 + v;
+            } else {
+                if (end - p < 8)
+                    return ddf_error_setf(err, DDF_ECORRUPT, "row %zu: truncated set", r);
+                v = get_le(p, 8);
+                p += 8;
+            }
+            if (set_add(st->set, st->arena, vs, v) < 0)
+                return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+        }
+    }
+    return DDF_OK;
+}
+
+int ddf_agg_states_from_table(const ddf_table *table, ddf_arena *arena, ddf_agg_state *states,
+                              size_t n, ddf_error *err)
+{
+    size_t r;
+    int rc = DDF_OK;
+
+    if (table->ncols != NCOLS || table->nrows != n)
+        return ddf_error_setf(err, DDF_ECORRUPT, "not an aggregation state table");
+    for (int c = 0; c < NCOLS; c++)
+        if (table->columns[c].dtype != layout[c].dtype ||
+            strcmp(table->names[c], layout[c].name) != 0 || table->columns[c].null_count)
+            return ddf_error_setf(err, DDF_ECORRUPT, "column %d is not '%s' %s", c + 1,
+                                  layout[c].name, ddf_dtype_name(layout[c].dtype));
+    for (r = 0; r < n; r++) {
+        int64_t kind = table->columns[C_KIND].values.i64[r];
+        int64_t dtype = table->columns[C_DTYPE].values.i64[r];
+
+        if (kind < 0 || kind >= DDF_AGG_KIND_COUNT || dtype < DDF_DTYPE_BOOL ||
+            dtype > DDF_DTYPE_STRING ||
+            ddf_agg_init(&states[r], (ddf_agg_kind)kind, (ddf_dtype)dtype, arena, err) < 0) {
+            rc = ddf_error_setf(err, DDF_ECORRUPT, "row %zu: bad kind or dtype", r);
+            break;
+        }
+        rc = load_row(table, r, &states[r], err);
+        if (rc < 0) {
+            ddf_agg_fini(&states[r]);
+            break;
+        }
+    }
+    if (rc < 0)
+        while (r-- > 0)
+            ddf_agg_fini(&states[r]);
+    return rc;
+}
