@@ -338,6 +338,43 @@ static uint64_t key_bits(const ddf_column *col, size_t r)
     return bits;
 }
 
+/* sum/mean of a whole float64 column: the hot case, written as four independent Neumaier
+ * lanes without a branch per row, so the loop runs near memory speed instead of waiting
+ * on one accumulator. Nulls and NaN contribute 0 and are not counted (the rule of
+ * row_is_null); the lanes fold into the state with the same compensated addition, so the
+ * result equals the generic loop's within rounding. */
+static void sum_float_column(ddf_agg_state *st, const ddf_column *col)
+{
+    double sum[4] = {0, 0, 0, 0}, comp[4] = {0, 0, 0, 0};
+    uint64_t count = 0;
+    const double *v = col->values.f64;
+    const uint8_t *valid = col->validity;
+    size_t n = col->length, i = 0;
+
+    for (; i + 4 <= n; i += 4) {
+        for (int l = 0; l < 4; l++) {
+            double x = v[i + l];
+            bool keep = x == x && (valid == NULL || (valid[(i + l) >> 3] >> ((i + l) & 7)) & 1);
+            x = keep ? x : 0.0;
+            count += keep;
+            double t = sum[l] + x;
+            comp[l] += fabs(sum[l]) >= fabs(x) ? (sum[l] - t) + x : (x - t) + sum[l];
+            sum[l] = t;
+        }
+    }
+    for (; i < n; i++) {
+        if (row_is_null(col, i))
+            continue;
+        neumaier_add(&sum[0], &comp[0], v[i]);
+        count++;
+    }
+    for (int l = 0; l < 4; l++) {
+        neumaier_add(&st->fa, &st->fb, sum[l]);
+        st->fb += comp[l]; /* a correction, not a value: it joins the state's own */
+    }
+    st->count += count;
+}
+
 int ddf_agg_update(ddf_agg_state *st, const ddf_column *col, const uint32_t *sel, size_t nsel,
                    uint64_t part, ddf_error *err)
 {
@@ -351,6 +388,11 @@ int ddf_agg_update(ddf_agg_state *st, const ddf_column *col, const uint32_t *sel
                               ddf_dtype_name(col->dtype));
     if (st->kind == DDF_AGG_SIZE) { /* size counts nulls too */
         st->count += n;
+        return DDF_OK;
+    }
+    if ((st->kind == DDF_AGG_SUM || st->kind == DDF_AGG_MEAN) &&
+        st->dtype == DDF_DTYPE_FLOAT64 && sel == NULL) {
+        sum_float_column(st, col);
         return DDF_OK;
     }
     if (st->kind == DDF_AGG_NUNIQUE && st->set == NULL) {
