@@ -25,16 +25,12 @@
 #include "error.h"
 #include "schema.h"
 
+#include "limits.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Proposed for limits.h. Longest expression text: a query string is typed by a person;
- * 64 KiB leaves room for a generated isin list of a few thousand values. */
-#define DDF_MAX_EXPR_BYTES (64u * 1024)
-/* Deepest tree (nesting of parentheses, operators, calls): bounds the parser's and
- * checker's recursion so hostile input cannot exhaust the stack. */
-#define DDF_MAX_EXPR_DEPTH 64
 
 typedef enum ddf_expr_kind {
     DDF_EXPR_NULL,   /* None */

@@ -41,4 +41,12 @@
 /* Bad-line warnings kept per partition (on_bad_lines=warn); the rest are counted only. */
 #define DDF_MAX_WARNINGS 16
 
+/* Longest expression text: a query string is typed by a person; 64 KiB leaves room for a
+ * generated isin list of a few thousand values. */
+#define DDF_MAX_EXPR_BYTES (64u * 1024)
+
+/* Deepest expression tree (nesting of parentheses, operators, calls): bounds the parser's
+ * and checker's recursion so hostile input cannot exhaust a thread's stack. */
+#define DDF_MAX_EXPR_DEPTH 64
+
 #endif
