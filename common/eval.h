@@ -1,0 +1,42 @@
+/* eval.h - vectorized evaluation of checked expressions over a table's rows.
+ *
+ * ddf_eval computes a checked ddf_expr (expr.h) over the rows of a table, or over the rows
+ * a selection vector names, a node at a time: every node produces a whole temporary
+ * column in a caller's scratch arena, so no per-row tree walk happens. The null, overflow,
+ * division-by-zero and NaN rules follow pandas/numpy and are written once in eval.c's
+ * opening comment. Not thread-safe per scratch arena; the expression and table are only
+ * read, so many threads may evaluate one expression with their own arenas. */
+#ifndef DDF_EVAL_H
+#define DDF_EVAL_H
+
+#include "arena.h"
+#include "column.h"
+#include "error.h"
+#include "expr.h"
+#include "table.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Evaluate 'checked' (ddf_expr_check'ed against input's schema) over the rows of 'input'
+ * — all nrows rows when 'sel' is NULL, else the 'nsel' rows sel[0..nsel) in that order —
+ * into *out, a column of checked->dtype (float64 when that is DDF_DTYPE_NULL) with one
+ * row per evaluated row. *out's buffers are in 'scratch' or borrowed from input's arena
+ * (a bare column reference without 'sel' is not copied): read-only, valid until either is
+ * reset. Returns DDF_OK, or DDF_ENOMEM, DDF_EINVAL (a selected row out of range, a
+ * column index the table lacks, astype from string), DDF_ETOOBIG (a string value over
+ * DDF_MAX_FIELD_BYTES) or DDF_ERANGE (astype of inf/NaN to int64) with 'err'
+ * set and err->offset at the node; on error *out is an empty column and what was
+ * allocated stays in 'scratch' until the caller resets it. */
+int ddf_eval(const ddf_expr *checked, const ddf_table *input, const uint32_t *sel, size_t nsel,
+             ddf_arena *scratch, ddf_column *out, ddf_error *err);
+
+/* Evaluate the bool expression 'pred' as ddf_eval does and return, in *out_sel (in
+ * 'scratch'), the row numbers of 'input' (taken from 'sel' when given) where it is true;
+ * a null predicate value counts as false, as DataFrame.query drops it. *out_n is their
+ * count, in the input order. On error as ddf_eval, with *out_sel NULL and *out_n 0;
+ * DDF_EINVAL when 'pred' is not bool. */
+int ddf_eval_filter(const ddf_expr *pred, const ddf_table *input, const uint32_t *sel, size_t nsel,
+                    ddf_arena *scratch, uint32_t **out_sel, size_t *out_n, ddf_error *err);
+
+#endif
