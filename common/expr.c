@@ -430,6 +430,22 @@ static int parse_list_item(parser *p, ddf_expr **out)
     return next(p);
 }
 
+
+/* Room for one more argument of 'e' (an isin list or a call), doubling 'cap'. */
+static int make_room_for_arg(parser *p, ddf_expr *e, size_t *cap)
+{
+    ddf_expr **grown;
+
+    if (e->nargs < *cap)
+        return DDF_OK;
+    grown = ddf_arena_realloc(p->arena, e->args, *cap * sizeof(*e->args),
+                              2 * *cap * sizeof(*e->args));
+    if (!grown)
+        return no_memory(p);
+    e->args = grown;
+    *cap *= 2;
+    return DDF_OK;
+}
 /* '[' item, ... ']' after 'in': fills e->args[1..]. The array grows by doubling. */
 static int parse_in_list(parser *p, ddf_expr *e)
 {
@@ -441,14 +457,8 @@ static int parse_in_list(parser *p, ddf_expr *e)
     if ((rc = next(p)) < 0)
         return rc;
     while (!is(p, "]")) {
-        if (e->nargs == cap) {
-            ddf_expr **grown = ddf_arena_realloc(p->arena, e->args, cap * sizeof(*e->args),
-                                                 2 * cap * sizeof(*e->args));
-            if (!grown)
-                return no_memory(p);
-            e->args = grown;
-            cap *= 2;
-        }
+        if ((rc = make_room_for_arg(p, e, &cap)) < 0)
+            return rc;
         if ((rc = parse_list_item(p, &e->args[e->nargs])) < 0)
             return rc;
         e->nargs++;
@@ -496,14 +506,8 @@ static int parse_call(parser *p, ddf_expr **out)
     if ((rc = next(p)) < 0 || (rc = next(p)) < 0) /* the name, then '(' */
         return rc;
     while (!is(p, ")")) {
-        if (e->nargs == cap) {
-            ddf_expr **grown = ddf_arena_realloc(p->arena, e->args, cap * sizeof(*e->args),
-                                                 2 * cap * sizeof(*e->args));
-            if (!grown)
-                return no_memory(p);
-            e->args = grown;
-            cap *= 2;
-        }
+        if ((rc = make_room_for_arg(p, e, &cap)) < 0)
+            return rc;
         if ((rc = parse_or(p, &e->args[e->nargs])) < 0)
             return rc;
         e->nargs++;
