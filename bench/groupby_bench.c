@@ -1,17 +1,21 @@
 /* groupby_bench.c - in-memory hash group-by sum, for the figures against pandas
  * (bench/groupby_pandas.py builds the same data).
  *
- *   groupby-bench [--rows N] [--repeat R]
+ *   groupby-bench [--rows N] [--repeat R] [--groups G] [--sparse]
  *
  * For 8, 10,000 and 1,000,000 groups builds a table of N rows (default 10,000,000): an
  * int64 key k = (i * 2654435761) % ngroups and a float64 value v = (i % 1000) / 10.0, no
  * nulls, and times ddf_groupby_new + update + result of "sum of v by k" on one thread.
- * Prints seconds (best of R, default 3) and rows/s. */
+ * Prints seconds (best of R, default 3) and rows/s. --groups G runs G groups only;
+ * --sparse multiplies each key by 0x9E3779B97F4A7C15 (mod 2^64): the same groups spread
+ * over the whole int64 range, so the dense key map cannot serve them (the hash path). */
 #include "groupby.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void)
@@ -22,7 +26,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static ddf_table *build(size_t rows, uint64_t ngroups)
+static ddf_table *build(size_t rows, uint64_t ngroups, bool sparse)
 {
     ddf_table *t = ddf_table_new(2);
 
@@ -34,7 +38,9 @@ static ddf_table *build(size_t rows, uint64_t ngroups)
         return NULL;
     }
     for (size_t i = 0; i < rows; i++) {
-        t->columns[0].values.i64[i] = (int64_t)(((uint64_t)i * 2654435761u) % ngroups);
+        uint64_t k = ((uint64_t)i * 2654435761u) % ngroups;
+
+        t->columns[0].values.i64[i] = (int64_t)(sparse ? k * 0x9E3779B97F4A7C15ull : k);
         t->columns[1].values.f64[i] = (double)(i % 1000) / 10.0;
     }
     t->columns[0].length = t->columns[1].length = t->nrows = rows;
@@ -46,11 +52,15 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"rows", required_argument, NULL, 'n'},
         {"repeat", required_argument, NULL, 'r'},
+        {"groups", required_argument, NULL, 'g'},
+        {"sparse", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
-    static const uint64_t groups[] = {8, 10000, 1000000};
+    uint64_t groups[] = {8, 10000, 1000000};
+    size_t ngroup_sizes = sizeof groups / sizeof groups[0];
     size_t rows = 10000000, keys[] = {0};
     int repeat = 3, c;
+    bool sparse = false;
     ddf_groupby_agg aggs[] = {{1, DDF_AGG_SUM}};
     ddf_error err;
 
@@ -59,13 +69,19 @@ int main(int argc, char **argv)
             rows = strtoull(optarg, NULL, 10);
         else if (c == 'r')
             repeat = atoi(optarg);
+        else if (c == 's')
+            sparse = true;
+        else if (c == 'g' && strtoull(optarg, NULL, 10) > 0)
+            groups[0] = strtoull(optarg, NULL, 10), ngroup_sizes = 1;
         else
-            return fprintf(stderr, "usage: groupby-bench [--rows N] [--repeat R]\n"), 2;
+            return fprintf(stderr, "usage: groupby-bench [--rows N] [--repeat R] "
+                                   "[--groups G] [--sparse]\n"),
+                   2;
     }
     if (repeat < 1)
         repeat = 1;
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-        ddf_table *t = build(rows, groups[g]);
+    for (size_t g = 0; g < ngroup_sizes; g++) {
+        ddf_table *t = build(rows, groups[g], sparse);
         double best = 1e30, check = 0;
         size_t ng = 0;
 
@@ -88,8 +104,9 @@ int main(int argc, char **argv)
             ddf_groupby_free(gb);
         }
         printf("groupby-sum groups=%-8llu rows=%zu  %.3f s  %.1f Mrows/s  (ngroups=%zu "
-               "sum[0]=%.1f)\n",
-               (unsigned long long)groups[g], rows, best, rows / best / 1e6, ng, check);
+               "sum[0]=%.1f)%s\n",
+               (unsigned long long)groups[g], rows, best, rows / best / 1e6, ng, check,
+               sparse ? " sparse" : "");
         ddf_table_free(t);
     }
     return 0;

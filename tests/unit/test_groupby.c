@@ -323,11 +323,11 @@ static ddf_table *random_table(size_t rows, unsigned *seed)
     return t;
 }
 
-static void test_groupby_merging_random_splits_in_random_order_equals_one_pass(void **state)
+/* Random tables grouped by keys[0..nkeys), split at random points into 1..64 partitions,
+ * each partition grouped alone and the partials merged in random order (half of them as
+ * tables through the codec): the result must equal one pass. */
+static void check_random_splits(const size_t *keys, size_t nkeys, unsigned seed)
 {
-    (void)state;
-    unsigned seed = 12345;
-    size_t keys[] = {0, 1};
     ddf_groupby_agg aggs[] = {{3, DDF_AGG_SUM},   {3, DDF_AGG_MEAN},  {3, DDF_AGG_STD},
                               {3, DDF_AGG_VAR},   {4, DDF_AGG_MIN},   {4, DDF_AGG_FIRST},
                               {4, DDF_AGG_LAST},  {2, DDF_AGG_SUM},   {1, DDF_AGG_NUNIQUE},
@@ -346,7 +346,7 @@ static void test_groupby_merging_random_splits_in_random_order_equals_one_pass(v
         assert_non_null(sel);
         for (size_t i = 0; i < rows; i++)
             sel[i] = (uint32_t)i;
-        assert_int_equal(ddf_groupby_new(t, keys, 2, aggs, naggs, dropna, &one, &err), 0);
+        assert_int_equal(ddf_groupby_new(t, keys, nkeys, aggs, naggs, dropna, &one, &err), 0);
         assert_int_equal(ddf_groupby_update(one, t, NULL, 0, 0, &err), 0);
         assert_int_equal(ddf_groupby_result(one, &want, &err), 0);
         /* sorted random cut points; partition p = rows cut[p]..cut[p+1] */
@@ -362,8 +362,8 @@ static void test_groupby_merging_random_splits_in_random_order_equals_one_pass(v
                     cut[q] = x;
                 }
         for (size_t p = 0; p < nparts; p++) {
-            assert_int_equal(ddf_groupby_new(t, keys, 2, aggs, naggs, dropna, &parts[p], &err),
-                             0);
+            assert_int_equal(
+                ddf_groupby_new(t, keys, nkeys, aggs, naggs, dropna, &parts[p], &err), 0);
             /* the partition's rows, via a selection vector; first/last order is by (part,
              * row), and row numbers here are global, which keeps the order */
             assert_int_equal(ddf_groupby_update(parts[p], t, sel + cut[p], cut[p + 1] - cut[p],
@@ -376,7 +376,7 @@ static void test_groupby_merging_random_splits_in_random_order_equals_one_pass(v
             perm[p - 1] = perm[q];
             perm[q] = x;
         }
-        assert_int_equal(ddf_groupby_new(t, keys, 2, aggs, naggs, dropna, &acc, &err), 0);
+        assert_int_equal(ddf_groupby_new(t, keys, nkeys, aggs, naggs, dropna, &acc, &err), 0);
         for (size_t p = 0; p < nparts; p++) {
             if (p % 2) { /* half of them travel as a partial table through the codec */
                 ddf_table *pt, *back;
@@ -404,6 +404,155 @@ static void test_groupby_merging_random_splits_in_random_order_equals_one_pass(v
         ddf_table_free(t);
         free(sel);
     }
+}
+
+static void test_groupby_merging_random_splits_in_random_order_equals_one_pass(void **state)
+{
+    static const size_t two[] = {0, 1}, int_key[] = {0}, float_key[] = {3}, bool_key[] = {2},
+                        str_key[] = {1};
+
+    (void)state;
+    check_random_splits(two, 2, 12345);      /* tuples: hashes checked against the keys */
+    check_random_splits(int_key, 1, 777);    /* int64: the dense key map */
+    check_random_splits(float_key, 1, 4242); /* float64: exact hashes, NaN as null */
+    check_random_splits(bool_key, 1, 99);
+    check_random_splits(str_key, 1, 31337);
+}
+
+/* ---- int64 keys: the dense map, its growth and its retreat to the slots ---- */
+
+typedef struct key_row {
+    int64_t key;
+    int64_t w;
+} key_row;
+
+static int cmp_key_row(const void *a, const void *b)
+{
+    int64_t x = ((const key_row *)a)->key, y = ((const key_row *)b)->key;
+
+    return (x > y) - (x < y);
+}
+
+/* Keys that start dense, stretch the map both ways, then leave it (a key 10^15 away, the
+ * int64 extremes), with nulls; fed in three updates through selection vectors, or in one:
+ * count, sum, min and max of an int column must match a sort-based reference exactly. */
+static void test_groupby_int_keys_from_dense_to_sparse_match_a_reference(void **state)
+{
+    enum { ROWS = 70000 };
+    unsigned seed = 2024;
+    ddf_table *t = ddf_table_new(2);
+    key_row *ref = malloc(ROWS * sizeof *ref);
+    uint32_t *sel = malloc(ROWS * sizeof *sel);
+    size_t keys[] = {0}, nref = 0, nulls = 0;
+    ddf_groupby_agg aggs[] = {{1, DDF_AGG_COUNT}, {1, DDF_AGG_SUM}, {1, DDF_AGG_MIN},
+                              {1, DDF_AGG_MAX}, {1, DDF_AGG_SIZE}};
+    ddf_error err;
+
+    (void)state;
+    assert_non_null(t);
+    assert_non_null(ref);
+    assert_non_null(sel);
+    assert_int_equal(ddf_table_set_column(t, 0, "k", 1, DDF_DTYPE_INT64), 0);
+    assert_int_equal(ddf_table_set_column(t, 1, "w", 1, DDF_DTYPE_INT64), 0);
+    for (size_t i = 0; i < ROWS; i++) {
+        int r = rand_r(&seed);
+        int64_t k, w = rand_r(&seed) % 2001 - 1000;
+
+        if (i < 25000)
+            k = 1000000 + r % 3000; /* dense */
+        else if (i < 45000)
+            k = 1000000 + (r % 3000000) - 1500000; /* stretches the map both ways */
+        else if (r % 50 == 0)
+            k = r % 2 ? INT64_MAX - r % 3 : INT64_MIN + r % 3;
+        else
+            k = r % 3 ? r % 5000 : (int64_t)1000000000000000 + r % 7; /* off the map */
+        if (r % 97 == 0) {
+            assert_int_equal(ddf_column_append_null(&t->columns[0], t->arena), 0);
+            nulls++;
+        } else {
+            assert_int_equal(ddf_column_append_i64(&t->columns[0], t->arena, k), 0);
+            ref[nref].key = k;
+            ref[nref++].w = w;
+        }
+        assert_int_equal(ddf_column_append_i64(&t->columns[1], t->arena, w), 0);
+        sel[i] = (uint32_t)i;
+    }
+    t->nrows = ROWS;
+    qsort(ref, nref, sizeof *ref, cmp_key_row);
+    for (int mode = 0; mode < 4; mode++) {
+        bool dropna = mode & 1, split = mode & 2;
+        ddf_groupby *gb;
+        ddf_table *res;
+        size_t g = 0;
+
+        assert_int_equal(ddf_groupby_new(t, keys, 1, aggs, 5, dropna, &gb, &err), 0);
+        if (split) {
+            assert_int_equal(ddf_groupby_update(gb, t, sel, 25000, 0, &err), 0);
+            assert_int_equal(ddf_groupby_update(gb, t, sel + 25000, 20000, 0, &err), 0);
+            assert_int_equal(ddf_groupby_update(gb, t, sel + 45000, ROWS - 45000, 0, &err), 0);
+        } else {
+            assert_int_equal(ddf_groupby_update(gb, t, NULL, 0, 0, &err), 0);
+        }
+        assert_int_equal(ddf_groupby_result(gb, &res, &err), 0);
+        for (size_t i = 0; i < nref; g++) {
+            size_t j = i;
+            int64_t sum = 0, mn = ref[i].w, mx = ref[i].w;
+
+            for (; j < nref && ref[j].key == ref[i].key; j++) {
+                sum += ref[j].w;
+                mn = ref[j].w < mn ? ref[j].w : mn;
+                mx = ref[j].w > mx ? ref[j].w : mx;
+            }
+            assert_true(g < res->nrows);
+            assert_int_equal(res->columns[0].values.i64[g], ref[i].key);
+            assert_int_equal(res->columns[1].values.i64[g], (int64_t)(j - i));
+            assert_int_equal(res->columns[2].values.i64[g], sum);
+            assert_int_equal(res->columns[3].values.i64[g], mn);
+            assert_int_equal(res->columns[4].values.i64[g], mx);
+            assert_int_equal(res->columns[5].values.i64[g], (int64_t)(j - i));
+            i = j;
+        }
+        if (!dropna) { /* the null key's group comes last */
+            assert_false(ddf_column_is_valid(&res->columns[0], g));
+            assert_int_equal(res->columns[5].values.i64[g], (int64_t)nulls);
+            g++;
+        }
+        assert_int_equal(res->nrows, g);
+        ddf_table_free(res);
+        ddf_groupby_free(gb);
+    }
+    /* the phases grouped apart and merged, sparse first: merging must leave the map too */
+    {
+        static const size_t start[] = {45000, 0, 25000}, len[] = {ROWS - 45000, 25000, 20000};
+        ddf_groupby *one, *part, *acc;
+        ddf_table *want, *got, *pt;
+
+        assert_int_equal(ddf_groupby_new(t, keys, 1, aggs, 5, false, &one, &err), 0);
+        assert_int_equal(ddf_groupby_update(one, t, NULL, 0, 0, &err), 0);
+        assert_int_equal(ddf_groupby_result(one, &want, &err), 0);
+        assert_int_equal(ddf_groupby_new(t, keys, 1, aggs, 5, false, &acc, &err), 0);
+        for (size_t p = 0; p < 3; p++) {
+            assert_int_equal(ddf_groupby_new(t, keys, 1, aggs, 5, false, &part, &err), 0);
+            assert_int_equal(ddf_groupby_update(part, t, sel + start[p], len[p], p, &err), 0);
+            if (p == 1) {
+                assert_int_equal(ddf_groupby_to_table(part, &pt, &err), 0);
+                assert_int_equal(ddf_groupby_merge_table(acc, pt, &err), 0);
+                ddf_table_free(pt);
+            } else {
+                assert_int_equal(ddf_groupby_merge(acc, part, &err), 0);
+            }
+            ddf_groupby_free(part);
+        }
+        assert_int_equal(ddf_groupby_result(acc, &got, &err), 0);
+        assert_tables_close(got, want);
+        ddf_table_free(got);
+        ddf_table_free(want);
+        ddf_groupby_free(acc);
+        ddf_groupby_free(one);
+    }
+    ddf_table_free(t);
+    free(ref);
+    free(sel);
 }
 
 static void test_groupby_partial_survives_the_codec_round_trip(void **state)
@@ -502,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_groupby_bad_specs_are_rejected),
         cmocka_unit_test(test_groupby_group_limit_is_a_clear_error),
         cmocka_unit_test(test_groupby_merging_random_splits_in_random_order_equals_one_pass),
+        cmocka_unit_test(test_groupby_int_keys_from_dense_to_sparse_match_a_reference),
         cmocka_unit_test(test_groupby_partial_survives_the_codec_round_trip),
         cmocka_unit_test_teardown(test_groupby_fails_cleanly_at_every_allocation,
                                   restore_libc),
