@@ -10,6 +10,9 @@
 #include "limits.h"
 
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -338,6 +341,73 @@ static uint64_t key_bits(const ddf_column *col, size_t r)
     return bits;
 }
 
+/* The lanes of sum_float_column over v[0..n): 'valid' is NULL (no nulls) or the validity
+ * bitmap. Lane l takes rows i with i % 4 == l; with SSE2 (every x86-64) two lanes share a
+ * register, the same arithmetic two at a time, so both versions give the same bits. */
+static uint64_t sum_lanes(const double *v, const uint8_t *valid, size_t n, double sum[4],
+                          double comp[4])
+{
+    uint64_t count = 0;
+    size_t i = 0;
+
+#ifdef __SSE2__
+    /* lane masks of two validity bits, low bit first */
+    static const int64_t pair_mask[4][2] = {{0, 0}, {-1, 0}, {0, -1}, {-1, -1}};
+    const __m128d sign = _mm_set1_pd(-0.0);
+    __m128d s[2] = {_mm_loadu_pd(sum), _mm_loadu_pd(sum + 2)};
+    __m128d c[2] = {_mm_loadu_pd(comp), _mm_loadu_pd(comp + 2)};
+    __m128i kept = _mm_setzero_si128();
+    int64_t k[2];
+
+    for (; i + 4 <= n; i += 4) {
+        unsigned bits = valid ? (valid[i >> 3] >> (i & 7)) & 0xfu : 0xfu;
+
+        for (int h = 0; h < 2; h++) {
+            __m128d x = _mm_loadu_pd(v + i + 2 * h), t, ge, a, b;
+            __m128i m = _mm_loadu_si128((const __m128i *)pair_mask[(bits >> (2 * h)) & 3]);
+            __m128d keep = _mm_and_pd(_mm_cmpeq_pd(x, x), _mm_castsi128_pd(m));
+
+            x = _mm_and_pd(x, keep); /* a null or NaN adds +0.0 and is not counted */
+            kept = _mm_sub_epi64(kept, _mm_castpd_si128(keep));
+            t = _mm_add_pd(s[h], x);
+            ge = _mm_cmpge_pd(_mm_andnot_pd(sign, s[h]), _mm_andnot_pd(sign, x));
+            a = _mm_add_pd(_mm_sub_pd(s[h], t), x);
+            b = _mm_add_pd(_mm_sub_pd(x, t), s[h]);
+            c[h] = _mm_add_pd(c[h], _mm_or_pd(_mm_and_pd(ge, a), _mm_andnot_pd(ge, b)));
+            s[h] = t;
+        }
+    }
+    _mm_storeu_pd(sum, s[0]);
+    _mm_storeu_pd(sum + 2, s[1]);
+    _mm_storeu_pd(comp, c[0]);
+    _mm_storeu_pd(comp + 2, c[1]);
+    _mm_storeu_si128((__m128i *)k, kept);
+    count = (uint64_t)k[0] + (uint64_t)k[1];
+#else
+    for (; i + 4 <= n; i += 4) {
+        for (int l = 0; l < 4; l++) {
+            double x = v[i + l], t;
+            bool keep = x == x && (valid == NULL || ((valid[(i + l) >> 3] >> ((i + l) & 7)) & 1));
+
+            x = keep ? x : 0.0;
+            count += keep;
+            t = sum[l] + x;
+            comp[l] += fabs(sum[l]) >= fabs(x) ? (sum[l] - t) + x : (x - t) + sum[l];
+            sum[l] = t;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        double x = v[i];
+
+        if (x != x || (valid && !((valid[i >> 3] >> (i & 7)) & 1)))
+            continue;
+        neumaier_add(&sum[0], &comp[0], x);
+        count++;
+    }
+    return count;
+}
+
 /* sum/mean of a whole float64 column: the hot case, written as four independent Neumaier
  * lanes without a branch per row, so the loop runs near memory speed instead of waiting
  * on one accumulator. Nulls and NaN contribute 0 and are not counted (the rule of
@@ -346,28 +416,9 @@ static uint64_t key_bits(const ddf_column *col, size_t r)
 static void sum_float_column(ddf_agg_state *st, const ddf_column *col)
 {
     double sum[4] = {0, 0, 0, 0}, comp[4] = {0, 0, 0, 0};
-    uint64_t count = 0;
-    const double *v = col->values.f64;
-    const uint8_t *valid = col->validity;
-    size_t n = col->length, i = 0;
+    uint64_t count;
 
-    for (; i + 4 <= n; i += 4) {
-        for (int l = 0; l < 4; l++) {
-            double x = v[i + l];
-            bool keep = x == x && (valid == NULL || (valid[(i + l) >> 3] >> ((i + l) & 7)) & 1);
-            x = keep ? x : 0.0;
-            count += keep;
-            double t = sum[l] + x;
-            comp[l] += fabs(sum[l]) >= fabs(x) ? (sum[l] - t) + x : (x - t) + sum[l];
-            sum[l] = t;
-        }
-    }
-    for (; i < n; i++) {
-        if (row_is_null(col, i))
-            continue;
-        neumaier_add(&sum[0], &comp[0], v[i]);
-        count++;
-    }
+    count = sum_lanes(col->values.f64, col->validity, col->length, sum, comp);
     for (int l = 0; l < 4; l++) {
         neumaier_add(&st->fa, &st->fb, sum[l]);
         st->fb += comp[l]; /* a correction, not a value: it joins the state's own */
