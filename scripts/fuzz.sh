@@ -2,9 +2,9 @@
 # Run the libFuzzer targets (tests/fuzz/) for a while: `bash scripts/fuzz.sh [SECONDS]`.
 #
 # Briefly in CI (the default, 20 s per target), long on demand (e.g. 3600). Configures
-# build-fuzz/ with clang and -DDDF_FUZZ=ON when it is missing, builds fuzz-csv and
-# fuzz-codec, and runs both at once, each for SECONDS on a copy of its seed corpus in a
-# temporary directory (tests/fuzz/corpus/ is never modified). Prints one line per target
+# build-fuzz/ with clang and -DDDF_FUZZ=ON when it is missing, builds fuzz-csv,
+# fuzz-codec and fuzz-expr, and runs them at once, each for SECONDS on a copy of its
+# seed corpus in a temporary directory (tests/fuzz/corpus/ is never modified). Prints one line per target
 # and exits non-zero when any target found a crash, a leak or a timeout; then the work
 # directory is kept and named, with the log and the reproducer (rerun it with
 # `build-fuzz/tests/fuzz/fuzz-<target> <file>`).
@@ -15,7 +15,7 @@ case "$seconds" in
   '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;;
 esac
 build="$root/build-fuzz"
-targets=(csv codec)
+targets=(csv codec expr)
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=clang cmake -S "$root" -B "$build" -DDDF_FUZZ=ON -DDDF_BUILD_BENCH=OFF >/dev/null
