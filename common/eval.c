@@ -25,9 +25,10 @@
  *   - sqrt/log of negatives give NaN, log(0) -inf (numpy, without its warning).
  *   - lower/upper are ASCII only (other bytes, UTF-8 included, pass through); len counts
  *     code points (Python len on valid UTF-8); strip removes ASCII whitespace " \t\n\v\f\r";
- *     contains/startswith/endswith/replace take a literal (not a regex); substr(s, start
- *     [, n]) is Python's s[start:start+n] in code points (negative start counts from the
- *     end, negative n is empty).
+ *     contains/startswith/endswith/replace take a literal (not a regex), and replacing
+ *     '' inserts between code points as Python does; substr(s, start[, n]) is Python's
+ *     s[start:][:n] in code points (a negative start counts from the end, a negative n
+ *     gives ''; note s[-2:][:3] is not s[-2:1]).
  *   - isin uses a hash set of the list; a None in the list matches null rows, else a null
  *     row is not in the list. 'not in' is the negation of isin (a null row is "not in").
  *   - if_else(c, a, b) is a where c is True and b where c is False or null (where()).
@@ -36,11 +37,19 @@
  *   - astype: bool/int64/float64 between themselves (float -> int truncates toward zero;
  *     inf/NaN is DDF_ERANGE, as pandas raises) and to string (bools "True"/"False", ints in
  *     decimal, floats as Python's str(float): shortest round-trip digits, "1.0", "1e+16",
- *     "inf", "nan"); string to string is the identity; string to anything else is
- *     DDF_EINVAL (not supported). */
+ *     "inf", "nan"); string to string is the identity. From string, as Series.astype
+ *     does with int()/float()/bool() per value: int64 takes ASCII whitespace around an
+ *     optional sign and decimal digits (" 12 " is 12); float64 takes that or a decimal
+ *     with '.'/exponent, inf/infinity or nan in any case with a sign; bool is True for
+ *     any non-empty string ("False" too), False for "". A null stays null (pandas' Int64
+ *     and boolean keep it too; numpy pandas would fail or make None False). A value that
+ *     does not parse, or an int beyond int64, is DDF_EINVAL naming the value and row.
+ *     Deliberately narrower than Python: no '_' separators ("1_000") and no non-ASCII
+ *     digits or spaces, which read_csv refuses too. */
 #include "eval.h"
 
 #include "limits.h"
+#include "numparse.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -878,8 +887,18 @@ static int eval_strfn(ev *v, const ddf_expr *e, ddf_column *c)
         case DDF_EXPR_FN_REPLACE: {
             const char *q = s, *end = s + n, *hit;
             rc = DDF_OK;
-            if (p1->slen == 0) { /* Python: '' matches between every code point */
-                rc = s_add(v, e, c, &blen, s, n);
+            if (p1->slen == 0) { /* Python: '' matches before, between and after every
+                                   code point: 'ab'.replace('', '-') == '-a-b-' */
+                size_t k = 0;
+                rc = s_add(v, e, c, &blen, p2->s, p2->slen);
+                while (rc == DDF_OK && k < n) {
+                    size_t cp = k + 1;
+                    while (cp < n && ((uint8_t)s[cp] & 0xc0) == 0x80)
+                        cp++;
+                    if ((rc = s_add(v, e, c, &blen, s + k, cp - k)) == DDF_OK)
+                        rc = s_add(v, e, c, &blen, p2->s, p2->slen);
+                    k = cp;
+                }
                 break;
             }
             while (rc == DDF_OK && (hit = find_bytes(q, (size_t)(end - q), p1->s, p1->slen))) {
@@ -975,26 +994,69 @@ static int eval_isnull(ev *v, const ddf_expr *e, ddf_column *c)
 
 /* Python's str(float): shortest digits that read back to 'd'; fixed notation for decimal
  * exponents -4 <= e < 16, else d.ddde+XX. 'buf' holds at least 40 bytes. */
+/* Whether m * 10^e10 reads back as 'ad'. */
+static bool reads_back(uint64_t m, int e10, double ad)
+{
+    char tmp[48];
+    snprintf(tmp, sizeof(tmp), "%llue%d", (unsigned long long)m, e10);
+    return strtod(tmp, NULL) == ad;
+}
+
+/* Shortest decimal digits of 'ad' (> 0, finite) that read back to it, the closest to it
+ * when several of that length do (as Python's repr): into 'dig' (no NUL), returns their
+ * count and sets *ex, the decimal exponent of the first digit. At each length the
+ * correctly rounded digits may miss while a neighbour reads back: 2^-24 is
+ * 5.9604644775390625e-08, whose 16 digits are 5.960464477539063e-08, not ...062 (found
+ * by expr_vs_pandas). */
+static int shortest_digits(double ad, char *dig, int *ex)
+{
+    char tmp[40];
+    uint64_t m = 0, got = 0;
+    int p, e10 = 0;
+
+    for (p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, ad); /* d.ddde+XX, correctly rounded */
+        const char *t = tmp;
+        for (m = 0; *t != 'e'; t++)
+            if (*t != '.') m = m * 10 + (uint64_t)(*t - '0');
+        e10 = atoi(t + 1) - (p - 1); /* ad ~ m * 10^e10 */
+        if (reads_back(m, e10, ad)) {
+            got = m;
+            break;
+        }
+        if (reads_back(m + 1, e10, ad)) {
+            got = m + 1;
+            break;
+        }
+        if (m > 1 && reads_back(m - 1, e10, ad)) {
+            got = m - 1;
+            break;
+        }
+    }
+    if (!got) got = m; /* 17 correctly rounded digits always read back */
+    snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)got);
+    int nd = (int)strlen(tmp);
+    memcpy(dig, tmp, (size_t)nd);
+    *ex = e10 + nd - 1;
+    return nd;
+}
+
 static size_t fmt_float(double d, char *buf)
 {
-    char tmp[40], dig[20];
-    int nd = 0, ex, p;
+    char dig[24];
+    int nd, ex;
     char *o = buf;
 
     if (isnan(d)) return (size_t)sprintf(buf, "nan");
     if (isinf(d)) return (size_t)sprintf(buf, d < 0 ? "-inf" : "inf");
-    for (p = 1; p <= 17; p++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
-        if (strtod(tmp, NULL) == d) break;
+    if (signbit(d)) *o++ = '-';
+    if (d == 0.0) {
+        dig[0] = '0';
+        nd = 1;
+        ex = 0;
+    } else {
+        nd = shortest_digits(fabs(d), dig, &ex);
     }
-    const char *t = tmp;
-    if (*t == '-') {
-        *o++ = '-';
-        t++;
-    }
-    for (; *t != 'e'; t++)
-        if (*t != '.') dig[nd++] = *t;
-    ex = atoi(t + 1);
     while (nd > 1 && dig[nd - 1] == '0')
         nd--;
     if (ex >= -4 && ex < 16) {
@@ -1028,6 +1090,71 @@ static size_t fmt_float(double d, char *buf)
     return (size_t)(o - buf);
 }
 
+/* Whether s[0..n) is Python's float('nan') spelling: nan with any case and an optional
+ * sign ("inf" and "infinity" ddf_parse_f64 reads itself). */
+static bool is_nan_text(const char *s, size_t n)
+{
+    if (n == 4 && (s[0] == '+' || s[0] == '-')) {
+        s++;
+        n--;
+    }
+    return n == 3 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'a' && (s[2] | 0x20) == 'n';
+}
+
+/* astype from string, as Series.astype calls int()/float()/bool() on each value: see the
+ * opening comment. A value that does not parse fails the whole evaluation with
+ * DDF_EINVAL naming the value and its row of the input table. */
+static int astype_from_string(ev *v, const ddf_expr *e, ddf_column *c)
+{
+    ddf_dtype to = e->dtype;
+    ddf_column x;
+    int rc;
+
+    if ((rc = eval(v, e->args[0], &x)) < 0 || (rc = mk(v, e, to, c)) < 0) return rc;
+    c->validity = x.validity;
+    c->null_count = x.null_count;
+    for (size_t i = 0; i < v->n; i++) {
+        size_t n, a = 0;
+        const char *s = ddf_column_str(&x, i, &n);
+        bool ok;
+
+        if (!ddf_column_is_valid(&x, i)) { /* null stays null (slot 0) */
+            if (to == DDF_DTYPE_BOOL)
+                c->values.b8[i] = 0;
+            else
+                c->values.i64[i] = 0;
+            continue;
+        }
+        if (to == DDF_DTYPE_BOOL) { /* bool(str): non-empty is True, "False" included */
+            c->values.b8[i] = n > 0;
+            continue;
+        }
+        while (a < n && is_ws(s[a])) /* int() and float() strip whitespace */
+            a++;
+        while (n > a && is_ws(s[n - 1]))
+            n--;
+        if (to == DDF_DTYPE_INT64) {
+            ok = n > a && ddf_parse_i64(s + a, n - a, &c->values.i64[i]);
+        } else if (is_nan_text(s + a, n - a)) {
+            c->values.f64[i] = NAN;
+            ok = true;
+        } else {
+            ok = n > a && ddf_parse_f64(s + a, n - a, &c->values.f64[i]);
+        }
+        if (!ok) {
+            size_t len;
+            const char *val = ddf_column_str(&x, i, &len);
+            int shown = (int)(len > 40 ? 40 : len);
+            ddf_error_setf(v->err, DDF_EINVAL, "astype('%s'): cannot convert '%.*s'%s at row %zu",
+                           ddf_dtype_name(to), shown, val, len > 40 ? "..." : "",
+                           v->sel ? (size_t)v->sel[i] : i);
+            if (v->err) v->err->offset = (int64_t)e->offset;
+            return DDF_EINVAL;
+        }
+    }
+    return DDF_OK;
+}
+
 static int eval_astype(ev *v, const ddf_expr *e, ddf_column *c)
 {
     const ddf_expr *a = e->args[0];
@@ -1040,7 +1167,7 @@ static int eval_astype(ev *v, const ddf_expr *e, ddf_column *c)
     if (from == to || (to != DDF_DTYPE_STRING && to != DDF_DTYPE_BOOL && from < to))
         return eval_as(v, a, to, c); /* bool -> int64 -> float64: widening */
     if (from == DDF_DTYPE_STRING)
-        return fail(v, e, DDF_EINVAL, "astype() from string is not supported");
+        return astype_from_string(v, e, c);
     if ((rc = eval(v, a, &x)) < 0 || (rc = mk(v, e, to, c)) < 0) return rc;
     c->validity = x.validity;
     c->null_count = x.null_count;
@@ -1062,7 +1189,8 @@ static int eval_astype(ev *v, const ddf_expr *e, ddf_column *c)
                 from == DDF_DTYPE_INT64 ? x.values.i64[i] != 0 : x.values.f64[i] != 0.0;
         } else { /* float64 -> int64 */
             double d = x.values.f64[i];
-            if (ok && !(d > -9223372036854775809.0 && d < 9223372036854775808.0))
+            /* [-2^63, 2^63): -2^63 is INT64_MIN exactly, 2^63 is out */
+            if (ok && !(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
                 return fail(v, e, DDF_ERANGE,
                             "astype('int64') of a non-finite or out-of-range value");
             c->values.i64[i] = ok ? (int64_t)d : 0;

@@ -24,7 +24,8 @@
  * row per evaluated row. *out's buffers are in 'scratch' or borrowed from input's arena
  * (a bare column reference without 'sel' is not copied): read-only, valid until either is
  * reset. Returns DDF_OK, or DDF_ENOMEM, DDF_EINVAL (a selected row out of range, a
- * column index the table lacks, astype from string), DDF_ETOOBIG (a string value over
+ * column index the table lacks, astype of a string that does not parse as the target
+ * type: the message names the value and its row), DDF_ETOOBIG (a string value over
  * DDF_MAX_FIELD_BYTES) or DDF_ERANGE (astype of inf/NaN to int64) with 'err'
  * set and err->offset at the node; on error *out is an empty column and what was
  * allocated stays in 'scratch' until the caller resets it. */

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ typedef struct token {
     size_t slen;       /* bytes in 's' */
     int64_t i;         /* T_INT */
     double f;          /* T_FLOAT */
+    int min_magnitude; /* T_INT spelling 2^63: valid only negated, as INT64_MIN ('i') */
 } token;
 
 typedef struct parser {
@@ -141,7 +143,9 @@ static int is_digit(unsigned char c)
 }
 
 /* Lex a number starting at p->pos into p->tok. Python's forms: 123, 1_000, 1.5, .5, 1.,
- * 1e-3. An integer that does not fit int64 is an error, as pandas would make it object. */
+ * 1e-3. An integer that does not fit int64 is an error, as pandas would make it object;
+ * but 2^63 (9223372036854775808) lexes as a T_INT marked 'min_magnitude', because after a
+ * minus sign it spells INT64_MIN: the parser folds the sign or reports the overflow. */
 static int lex_number(parser *p)
 {
     const char *t = p->text;
@@ -188,8 +192,14 @@ static int lex_number(parser *p)
         p->tok.f = strtod(buf, NULL);
     } else {
         long long v = strtoll(buf, NULL, 10);
-        if (errno == ERANGE)
-            return parse_error(p, start, "integer literal %s does not fit in int64", buf);
+        if (errno == ERANGE && v == LLONG_MAX) {
+            errno = 0;
+            unsigned long long u = strtoull(buf, NULL, 10);
+            if (errno == ERANGE || u != (unsigned long long)INT64_MAX + 1)
+                return parse_error(p, start, "integer literal %s does not fit in int64", buf);
+            p->tok.min_magnitude = 1;
+            v = INT64_MIN;
+        }
         p->tok.i = v;
     }
     return DDF_OK;
@@ -383,6 +393,13 @@ static int enter(parser *p)
     return DDF_OK;
 }
 
+/* The literal 9223372036854775808 without a minus sign in front. */
+static int too_big_int(parser *p)
+{
+    return parse_error(p, p->tok.off,
+                       "integer literal 9223372036854775808 does not fit in int64");
+}
+
 /* A literal, optionally with a sign on a number: an item of an 'in [...]' list. */
 static int parse_list_item(parser *p, ddf_expr **out)
 {
@@ -399,9 +416,11 @@ static int parse_list_item(parser *p, ddf_expr **out)
     }
     switch (p->tok.kind) {
     case T_INT:
+        if (p->tok.min_magnitude && !neg)
+            return too_big_int(p);
         if (!(e = node_new(p, DDF_EXPR_INT, off, 0)))
             return no_memory(p);
-        e->i = neg ? (int64_t)(0 - (uint64_t)p->tok.i) : p->tok.i;
+        e->i = neg ? (int64_t)(0 - (uint64_t)p->tok.i) : p->tok.i; /* -2^63 wraps to itself */
         break;
     case T_FLOAT:
         if (!(e = node_new(p, DDF_EXPR_FLOAT, off, 0)))
@@ -599,6 +618,30 @@ static int parse_power(parser *p, ddf_expr **out)
     return binary(p, DDF_EXPR_OP_POW, off, l, r, out);
 }
 
+/* '-9223372036854775808' at p->tok (the minus at 'off'): the int64 literal INT64_MIN, as
+ * Python reads it, with the sign folded (negating +2^63 would overflow). Not before '**',
+ * which binds tighter than the sign: -9223372036854775808 ** 2 is -(2^63 ** 2). */
+static int parse_int_min(parser *p, size_t off, ddf_expr **out)
+{
+    ddf_expr *e;
+    size_t lit_off;
+    int rc;
+
+    if ((rc = next(p)) < 0)
+        return rc;
+    lit_off = p->tok.off;
+    if (!(e = node_new(p, DDF_EXPR_INT, off, 0)))
+        return no_memory(p);
+    e->i = INT64_MIN;
+    if ((rc = next(p)) < 0)
+        return rc;
+    if (is(p, "**"))
+        return parse_error(p, lit_off,
+                           "integer literal 9223372036854775808 does not fit in int64");
+    *out = e;
+    return DDF_OK;
+}
+
 /* Prefix operators: '-' '+' at arithmetic level, 'not' '~' at logical level. Each prefix
  * operator is one level of recursion and counts against the depth limit. */
 static int parse_prefix(parser *p, ddf_expr **out, int logical)
@@ -616,6 +659,13 @@ static int parse_prefix(parser *p, ddf_expr **out, int logical)
         op = DDF_EXPR_OP_NONE;
     if (op == DDF_EXPR_OP_NONE)
         return logical ? parse_cmp(p, out) : parse_power(p, out);
+    if (op == DDF_EXPR_OP_NEG) {
+        parser save = *p;
+        if ((rc = next(&save)) < 0) /* 'err' is shared: it is already set */
+            return rc;
+        if (save.tok.kind == T_INT && save.tok.min_magnitude)
+            return parse_int_min(p, off, out);
+    }
     if ((rc = enter(p)) < 0)
         return rc;
     if (!(e = node_new(p, DDF_EXPR_UNARY, off, 1)))

@@ -16,7 +16,9 @@
  *     unary - +        prefix
  *     **               right-assoc; its left side is a primary, so -2**2 == -(2**2)
  *     primary          literal, name, `odd name`, f(args), ( expr )
- * 'x in [lit, ...]' takes a list of literals (a leading minus is allowed on numbers). */
+ * 'x in [lit, ...]' takes a list of literals (a leading minus is allowed on numbers).
+ * Integer literals must fit int64; the minus of -9223372036854775808 folds into the literal
+ * (INT64_MIN, as Python reads it), except before '**', which binds tighter than the sign. */
 #ifndef DDF_EXPR_H
 #define DDF_EXPR_H
 

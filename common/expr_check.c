@@ -119,8 +119,10 @@ static int arith(checker *c, ddf_expr_op op, size_t off, ddf_dtype l, ddf_dtype 
     if (op == DDF_EXPR_OP_DIV || !is_intlike(l) || !is_intlike(r))
         *out = DDF_DTYPE_FLOAT64;
     else if (op == DDF_EXPR_OP_POW)
-        *out = rhs->kind == DDF_EXPR_INT || rhs->kind == DDF_EXPR_BOOL ? DDF_DTYPE_INT64
-                                                                       : DDF_DTYPE_FLOAT64;
+        /* (an INT node is negative only as the folded literal -9223372036854775808) */
+        *out = (rhs->kind == DDF_EXPR_INT && rhs->i >= 0) || rhs->kind == DDF_EXPR_BOOL
+                   ? DDF_DTYPE_INT64
+                   : DDF_DTYPE_FLOAT64;
     else
         *out = DDF_DTYPE_INT64;
     return DDF_OK;

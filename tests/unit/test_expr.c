@@ -152,6 +152,53 @@ static void test_expr_every_literal_form_parses_to_its_value(void **state)
                  "integer literal 9223372036854775808 does not fit in int64", 0);
 }
 
+/* -9223372036854775808 is INT64_MIN, as in Python: the sign folds into the literal, so the
+ * magnitude 2^63 need not fit. Anywhere else 2^63 is still too big. */
+static void test_expr_int64_min_literal_folds_its_sign(void **state)
+{
+    (void)state;
+    ddf_arena *arena = ddf_arena_new();
+    ddf_expr *e = NULL;
+    ddf_error err;
+    ddf_dtype t;
+
+    assert_non_null(arena);
+    ddf_error_init(&err);
+    const char *lit = "-9223372036854775808", *spaced = " - 9_223_372_036_854_775_808";
+    assert_int_equal(ddf_expr_parse(lit, strlen(lit), arena, &e, &err), DDF_OK);
+    assert_int_equal(e->kind, DDF_EXPR_INT);
+    assert_int_equal(e->i, INT64_MIN);
+    assert_int_equal(e->offset, 0);
+    assert_int_equal(ddf_expr_parse(spaced, strlen(spaced), arena, &e, &err), DDF_OK);
+    assert_int_equal(e->kind, DDF_EXPR_INT);
+    assert_int_equal(e->i, INT64_MIN);
+    assert_int_equal(e->offset, 1);
+    ddf_arena_free(arena);
+    assert_string_equal(roundtrip("qty == -9223372036854775808"), "(qty == -9223372036854775808)");
+    assert_string_equal(roundtrip("qty - -9223372036854775808"), "(qty - -9223372036854775808)");
+    assert_string_equal(roundtrip("--9223372036854775808"), "(--9223372036854775808)");
+    assert_string_equal(roundtrip("qty in [-9223372036854775808, 1]"),
+                        "(qty in [-9223372036854775808, 1])");
+    assert_string_equal(roundtrip("-9223372036854775807"), "(-9223372036854775807)");
+    assert_int_equal(check_text("qty == -9223372036854775808", &t, &err), DDF_OK);
+    assert_int_equal(t, DDF_DTYPE_BOOL);
+    assert_int_equal(check_text("qty ** -9223372036854775808", &t, &err), DDF_OK);
+    assert_int_equal(t, DDF_DTYPE_FLOAT64); /* a negative exponent is never int64 */
+    expect_error("+9223372036854775808", DDF_EPARSE,
+                 "integer literal 9223372036854775808 does not fit in int64", 1);
+    expect_error("qty in [9223372036854775808]", DDF_EPARSE,
+                 "integer literal 9223372036854775808 does not fit in int64", 8);
+    expect_error("-9223372036854775809", DDF_EPARSE,
+                 "integer literal 9223372036854775809 does not fit in int64", 1);
+    expect_error("-99999999999999999999", DDF_EPARSE,
+                 "integer literal 99999999999999999999 does not fit in int64", 1);
+    /* '**' binds tighter than the sign: this would be -(2^63 ** 2). */
+    expect_error("-9223372036854775808 ** 2", DDF_EPARSE,
+                 "integer literal 9223372036854775808 does not fit in int64", 1);
+    expect_error("- 9223372036854775808**2", DDF_EPARSE,
+                 "integer literal 9223372036854775808 does not fit in int64", 2);
+}
+
 static void test_expr_back_quoted_names_are_columns(void **state)
 {
     ddf_dtype t = DDF_DTYPE_NULL;
@@ -655,6 +702,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expr_precedence_and_associativity_follow_python),
         cmocka_unit_test(test_expr_every_literal_form_parses_to_its_value),
+        cmocka_unit_test(test_expr_int64_min_literal_folds_its_sign),
         cmocka_unit_test(test_expr_back_quoted_names_are_columns),
         cmocka_unit_test(test_expr_result_dtypes_follow_pandas),
         cmocka_unit_test(test_expr_checked_columns_know_their_schema_index),
