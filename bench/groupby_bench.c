@@ -1,14 +1,15 @@
 /* groupby_bench.c - in-memory hash group-by sum, for the figures against pandas
  * (bench/groupby_pandas.py builds the same data).
  *
- *   groupby-bench [--rows N] [--repeat R] [--groups G] [--sparse]
+ *   groupby-bench [--rows N] [--repeat R] [--groups G] [--sparse] [--strings]
  *
  * For 8, 10,000 and 1,000,000 groups builds a table of N rows (default 10,000,000): an
  * int64 key k = (i * 2654435761) % ngroups and a float64 value v = (i % 1000) / 10.0, no
  * nulls, and times ddf_groupby_new + update + result of "sum of v by k" on one thread.
  * Prints seconds (best of R, default 3) and rows/s. --groups G runs G groups only;
  * --sparse multiplies each key by 0x9E3779B97F4A7C15 (mod 2^64): the same groups spread
- * over the whole int64 range, so the dense key map cannot serve them (the hash path). */
+ * over the whole int64 range, so the dense key map cannot serve them (the hash path);
+ * --strings makes the keys strings "P-00042" (as the sales file's product codes). */
 #include "groupby.h"
 
 #include <getopt.h>
@@ -26,24 +27,38 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static ddf_table *build(size_t rows, uint64_t ngroups, bool sparse)
+static ddf_table *build(size_t rows, uint64_t ngroups, bool sparse, bool strings)
 {
     ddf_table *t = ddf_table_new(2);
+    int rc = t ? DDF_OK : DDF_ENOMEM;
 
-    if (t == NULL || ddf_table_set_column(t, 0, "k", 1, DDF_DTYPE_INT64) < 0 ||
-        ddf_table_set_column(t, 1, "v", 1, DDF_DTYPE_FLOAT64) < 0 ||
-        ddf_column_reserve(&t->columns[0], t->arena, rows, 0) < 0 ||
-        ddf_column_reserve(&t->columns[1], t->arena, rows, 0) < 0) {
+    if (rc == DDF_OK)
+        rc = ddf_table_set_column(t, 0, "k", 1, strings ? DDF_DTYPE_STRING : DDF_DTYPE_INT64);
+    if (rc == DDF_OK)
+        rc = ddf_table_set_column(t, 1, "v", 1, DDF_DTYPE_FLOAT64);
+    if (rc == DDF_OK)
+        rc = ddf_column_reserve(&t->columns[0], t->arena, rows, strings ? rows * 8 : 0);
+    if (rc == DDF_OK)
+        rc = ddf_column_reserve(&t->columns[1], t->arena, rows, 0);
+    for (size_t i = 0; i < rows && rc == DDF_OK; i++) {
+        uint64_t k = ((uint64_t)i * 2654435761u) % ngroups;
+        char s[32];
+
+        if (strings) /* "P-00042", as the sales file's product codes */
+            rc = ddf_column_append_str(&t->columns[0], t->arena, s,
+                                       (size_t)snprintf(s, sizeof s, "P-%05llu",
+                                                        (unsigned long long)k));
+        else
+            rc = ddf_column_append_i64(&t->columns[0], t->arena,
+                                       (int64_t)(sparse ? k * 0x9E3779B97F4A7C15ull : k));
+        if (rc == DDF_OK)
+            rc = ddf_column_append_f64(&t->columns[1], t->arena, (double)(i % 1000) / 10.0);
+    }
+    if (rc != DDF_OK) {
         ddf_table_free(t);
         return NULL;
     }
-    for (size_t i = 0; i < rows; i++) {
-        uint64_t k = ((uint64_t)i * 2654435761u) % ngroups;
-
-        t->columns[0].values.i64[i] = (int64_t)(sparse ? k * 0x9E3779B97F4A7C15ull : k);
-        t->columns[1].values.f64[i] = (double)(i % 1000) / 10.0;
-    }
-    t->columns[0].length = t->columns[1].length = t->nrows = rows;
+    t->nrows = rows;
     return t;
 }
 
@@ -54,13 +69,14 @@ int main(int argc, char **argv)
         {"repeat", required_argument, NULL, 'r'},
         {"groups", required_argument, NULL, 'g'},
         {"sparse", no_argument, NULL, 's'},
+        {"strings", no_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     uint64_t groups[] = {8, 10000, 1000000};
     size_t ngroup_sizes = sizeof groups / sizeof groups[0];
     size_t rows = 10000000, keys[] = {0};
     int repeat = 3, c;
-    bool sparse = false;
+    bool sparse = false, strings = false;
     ddf_groupby_agg aggs[] = {{1, DDF_AGG_SUM}};
     ddf_error err;
 
@@ -71,17 +87,19 @@ int main(int argc, char **argv)
             repeat = atoi(optarg);
         else if (c == 's')
             sparse = true;
+        else if (c == 'S')
+            strings = true;
         else if (c == 'g' && strtoull(optarg, NULL, 10) > 0)
             groups[0] = strtoull(optarg, NULL, 10), ngroup_sizes = 1;
         else
             return fprintf(stderr, "usage: groupby-bench [--rows N] [--repeat R] "
-                                   "[--groups G] [--sparse]\n"),
+                                   "[--groups G] [--sparse] [--strings]\n"),
                    2;
     }
     if (repeat < 1)
         repeat = 1;
     for (size_t g = 0; g < ngroup_sizes; g++) {
-        ddf_table *t = build(rows, groups[g], sparse);
+        ddf_table *t = build(rows, groups[g], sparse, strings);
         double best = 1e30, check = 0;
         size_t ng = 0;
 
@@ -106,7 +124,7 @@ int main(int argc, char **argv)
         printf("groupby-sum groups=%-8llu rows=%zu  %.3f s  %.1f Mrows/s  (ngroups=%zu "
                "sum[0]=%.1f)%s\n",
                (unsigned long long)groups[g], rows, best, rows / best / 1e6, ng, check,
-               sparse ? " sparse" : "");
+               sparse ? " sparse" : strings ? " strings" : "");
         ddf_table_free(t);
     }
     return 0;

@@ -167,7 +167,25 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
+/* The last n < 8 bytes of a string as one number, without reading past them (a short
+ * memcpy of variable length is a library call): for a given n, distinct bytes give
+ * distinct numbers, so equal lengths and equal tails mean equal bytes. */
+static inline uint64_t tail_bits(const char *s, size_t n)
+{
+    uint32_t a, b;
+
+    if (n >= 4) {
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4); /* overlaps a when n < 8: both cover all n bytes */
+        return (uint64_t)a << 32 | b;
+    }
+    if (n == 0)
+        return 0;
+    return (uint64_t)(uint8_t)s[0] << 16 | (uint64_t)(uint8_t)s[n >> 1] << 8 |
+           (uint8_t)s[n - 1];
+}
+
+static inline uint64_t hash_bytes(const char *s, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
     uint64_t w;
@@ -176,9 +194,21 @@ static uint64_t hash_bytes(const char *s, size_t n)
         memcpy(&w, s, 8);
         h = mix64(h ^ w);
     }
-    w = 0;
-    memcpy(&w, s, n);
-    return mix64(h ^ w ^ 0xff);
+    return mix64(h ^ tail_bits(s, n) ^ 0xff);
+}
+
+/* Whether n bytes at a and b are equal: short keys, the common case, without a call. */
+static inline bool bytes_equal(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+    }
+    return tail_bits(a, n) == tail_bits(b, n);
 }
 
 /* The null rule of agg.c: no validity bit, or NaN in a float64 column. */
@@ -245,7 +275,7 @@ static inline bool key_equal(const ddf_column *a, size_t i, const ddf_column *b,
         return key_bits(a, i) == key_bits(b, j);
     sa = ddf_column_str(a, i, &la);
     sb = ddf_column_str(b, j, &lb);
-    return la == lb && memcmp(sa, sb, la) == 0;
+    return la == lb && bytes_equal(sa, sb, la);
 }
 
 /* Order of two key values: nulls last, as pandas sorts them. */
@@ -649,6 +679,68 @@ static int map_i64(ddf_groupby *gb, const ddf_column *col, const uint32_t *rows,
     if (rows == NULL && col->validity == NULL)
         return map_i64_body(gb, col, true, NULL, base, n, gid, err);
     return map_i64_body(gb, col, false, rows, base, n, gid, err);
+}
+
+/* One string key: the batch's hashes first, then the probes, comparing bytes inline. */
+HOT int map_str_body(ddf_groupby *gb, const ddf_column *col, bool valid_all,
+                     const uint32_t *rows, size_t base, size_t n, uint32_t *gid, ddf_error *err)
+{
+    const ddf_column *cols[1] = {col};
+    const ddf_column *keys = &gb->keys[0];
+    const int64_t *off = col->values.offsets;
+    uint64_t *h = gb->hash;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t r = ROW(rows, base, i);
+
+        h[i] = hash_bytes(col->bytes + off[r], (size_t)(off[r + 1] - off[r]));
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t r = ROW(rows, base, i), len = (size_t)(off[r + 1] - off[r]);
+        const char *s = col->bytes + off[r];
+
+        if (!valid_all && !ddf_column_is_valid(col, r)) {
+            if (gb->dropna) {
+                gid[i] = NO_GROUP;
+                continue;
+            }
+            rc = find_group(gb, cols, r, key_hash(col, r), &gid[i], err);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (gb->ngroups > PF_MIN_GROUPS && i + PF_DIST < n)
+            __builtin_prefetch(&gb->slots[h[i + PF_DIST] & (gb->nslots - 1)]);
+        if (gb->nslots) {
+            size_t mask = gb->nslots - 1, p;
+
+            for (p = h[i] & mask; gb->slots[p].gid1; p = (p + 1) & mask) {
+                uint32_t g = gb->slots[p].gid1 - 1;
+                const int64_t *ko = keys->values.offsets;
+
+                if (gb->slots[p].hash == h[i] && (size_t)(ko[g + 1] - ko[g]) == len &&
+                    ddf_column_is_valid(keys, g) && bytes_equal(keys->bytes + ko[g], s, len))
+                    break;
+            }
+            if (gb->slots[p].gid1) {
+                gid[i] = gb->slots[p].gid1 - 1;
+                continue;
+            }
+        }
+        rc = find_group(gb, cols, r, h[i], &gid[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    return DDF_OK;
+}
+
+static int map_str(ddf_groupby *gb, const ddf_column *col, const uint32_t *rows, size_t base,
+                   size_t n, uint32_t *gid, ddf_error *err)
+{
+    if (rows == NULL && col->validity == NULL)
+        return map_str_body(gb, col, true, NULL, base, n, gid, err);
+    return map_str_body(gb, col, false, rows, base, n, gid, err);
 }
 
 /* Any keys: hashes of the whole batch first (a column at a time), then the probes. */
@@ -1147,6 +1239,8 @@ int ddf_groupby_update(ddf_groupby *gb, const ddf_table *table, const uint32_t *
             rc = map_i64(gb, cols[0], rows, start, m, gb->gid, err);
         else if (gb->exact)
             rc = map_exact(gb, cols[0], rows, start, m, gb->gid, err);
+        else if (gb->nkeys == 1)
+            rc = map_str(gb, cols[0], rows, start, m, gb->gid, err);
         else
             rc = map_tuples(gb, cols, rows, start, m, gb->gid, err);
         if (rc == DDF_OK)
@@ -1381,6 +1475,54 @@ static int cmp_groups(const void *pa, const void *pb)
     return 0;
 }
 
+/* One string key: order by the first 8 bytes as a big-endian number (the byte order of
+ * the strings, zero-padded), which decides most comparisons without touching the
+ * strings; equal prefixes fall back to key_cmp. Nulls carry null = 1 and sort last. */
+typedef struct str_item {
+    uint64_t prefix;
+    uint32_t g;
+    uint32_t null;
+} str_item;
+
+static int cmp_str_items(const void *pa, const void *pb)
+{
+    const str_item *a = pa, *b = pb;
+
+    if (a->null != b->null)
+        return a->null ? 1 : -1;
+    if (a->prefix != b->prefix)
+        return a->prefix < b->prefix ? -1 : 1;
+    return key_cmp(&sort_gb->keys[0], a->g, b->g);
+}
+
+static int str_order(const ddf_groupby *gb, uint32_t *order)
+{
+    const ddf_column *c = &gb->keys[0];
+    str_item *items = ddf_mallocarray(gb->ngroups ? gb->ngroups : 1, sizeof *items);
+
+    if (items == NULL)
+        return DDF_ENOMEM;
+    for (size_t g = 0; g < gb->ngroups; g++) {
+        size_t len;
+        const char *s = ddf_column_str(c, g, &len);
+        unsigned char b[8] = {0};
+
+        memcpy(b, s, len < 8 ? len : 8);
+        items[g].prefix = 0;
+        for (int k = 0; k < 8; k++)
+            items[g].prefix = items[g].prefix << 8 | b[k];
+        items[g].g = (uint32_t)g;
+        items[g].null = !ddf_column_is_valid(c, g);
+    }
+    sort_gb = gb;
+    qsort(items, gb->ngroups, sizeof *items, cmp_str_items);
+    sort_gb = NULL;
+    for (size_t i = 0; i < gb->ngroups; i++)
+        order[i] = items[i].g;
+    ddf_free(items);
+    return DDF_OK;
+}
+
 typedef struct sort_item {
     uint64_t key; /* ordered as unsigned */
     uint32_t g;
@@ -1487,6 +1629,9 @@ int ddf_groupby_result(const ddf_groupby *gb, ddf_table **out, ddf_error *err)
         goto nomem;
     if (gb->exact) {
         if (radix_order(gb, order) < 0)
+            goto nomem;
+    } else if (gb->nkeys == 1) {
+        if (str_order(gb, order) < 0)
             goto nomem;
     } else {
         for (size_t g = 0; g < gb->ngroups; g++)

@@ -419,6 +419,55 @@ static void test_groupby_merging_random_splits_in_random_order_equals_one_pass(v
     check_random_splits(str_key, 1, 31337);
 }
 
+/* Strings that share 8-byte prefixes, differ only past them, hold NUL bytes or are empty:
+ * one group each, in byte order (Python's order of UTF-8), the null group last. */
+static void test_groupby_string_keys_past_the_prefix_sort_bytewise(void **state)
+{
+    static const char *const keys_in[] = {"abcdefghij", "ab", "abcdefgh", "", "ab\0",
+                                          "abcdefghi", "\xc3\xa9", "abcdefghij", "a", "ab",
+                                          NULL, "abcdefgh\0", "ABCDEFGHIJ"};
+    static const size_t lens[] = {10, 2, 8, 0, 3, 9, 2, 10, 1, 2, 0, 9, 10};
+    static const char *const want[] = {"", "ABCDEFGHIJ", "a", "ab", "ab\0", "abcdefgh",
+                                       "abcdefgh\0", "abcdefghi", "abcdefghij", "\xc3\xa9"};
+    static const size_t want_len[] = {0, 10, 1, 2, 3, 8, 9, 9, 10, 2};
+    static const int64_t want_n[] = {1, 1, 1, 2, 1, 1, 1, 1, 2, 1};
+    size_t n = sizeof lens / sizeof lens[0], key[] = {0};
+    ddf_groupby_agg aggs[] = {{0, DDF_AGG_SIZE}};
+    ddf_table *t = ddf_table_new(1), *r;
+    ddf_groupby *gb;
+    ddf_error err;
+
+    (void)state;
+    assert_non_null(t);
+    assert_int_equal(ddf_table_set_column(t, 0, "s", 1, DDF_DTYPE_STRING), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(keys_in[i] ? ddf_column_append_str(&t->columns[0], t->arena,
+                                                            keys_in[i], lens[i])
+                                    : ddf_column_append_null(&t->columns[0], t->arena),
+                         0);
+    t->nrows = n;
+    for (int dropna = 0; dropna < 2; dropna++) {
+        size_t ngroups = sizeof want_len / sizeof want_len[0] + !dropna, len;
+
+        assert_int_equal(ddf_groupby_new(t, key, 1, aggs, 1, dropna, &gb, &err), 0);
+        assert_int_equal(ddf_groupby_update(gb, t, NULL, 0, 0, &err), 0);
+        assert_int_equal(ddf_groupby_result(gb, &r, &err), 0);
+        assert_int_equal(r->nrows, ngroups);
+        for (size_t g = 0; g < sizeof want_len / sizeof want_len[0]; g++) {
+            const char *got = ddf_column_str(&r->columns[0], g, &len);
+
+            assert_int_equal(len, want_len[g]);
+            assert_memory_equal(got, want[g], len);
+            assert_int_equal(r->columns[1].values.i64[g], want_n[g]);
+        }
+        if (!dropna)
+            assert_false(ddf_column_is_valid(&r->columns[0], ngroups - 1));
+        ddf_table_free(r);
+        ddf_groupby_free(gb);
+    }
+    ddf_table_free(t);
+}
+
 /* ---- int64 keys: the dense map, its growth and its retreat to the slots ---- */
 
 typedef struct key_row {
@@ -651,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_groupby_bad_specs_are_rejected),
         cmocka_unit_test(test_groupby_group_limit_is_a_clear_error),
         cmocka_unit_test(test_groupby_merging_random_splits_in_random_order_equals_one_pass),
+        cmocka_unit_test(test_groupby_string_keys_past_the_prefix_sort_bytewise),
         cmocka_unit_test(test_groupby_int_keys_from_dense_to_sparse_match_a_reference),
         cmocka_unit_test(test_groupby_partial_survives_the_codec_round_trip),
         cmocka_unit_test_teardown(test_groupby_fails_cleanly_at_every_allocation,
