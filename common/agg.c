@@ -7,6 +7,7 @@
 #include "agg.h"
 
 #include "alloc.h"
+#include "hash.h"
 #include "limits.h"
 
 #include <math.h>
@@ -81,23 +82,15 @@ struct ddf_agg_set {
     set_entry *slots;
 };
 
+/* Set hashes are forced odd: 0 marks an empty slot. */
 static uint64_t hash_bytes(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h | 1;
+    return ddf_hash_bytes(s, len) | 1;
 }
 
 static uint64_t hash_u64(uint64_t x)
 {
-    x ^= x >> 33; /* murmur3 fmix64 */
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x | 1;
+    return ddf_hash_mix64(x) | 1;
 }
 
 static int set_grow(ddf_agg_set *set)

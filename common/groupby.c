@@ -14,7 +14,7 @@
  *
  * The hash table is open addressing with linear probing over 16-byte slots holding the
  * key tuple's 64-bit hash and group number + 1 (0 = empty), at most half full. With one
- * key that is not a string the hash is a bijection of the key (splitmix64's finalizer),
+ * key that is not a string the hash is a bijection of the key (ddf_hash_mix64),
  * so equal hashes mean equal keys and a probe never reads the keys ("exact" mode; the
  * null key, which has no hash of its own there, is a group kept beside the table).
  *
@@ -32,6 +32,7 @@
 #include "groupby.h"
 
 #include "alloc.h"
+#include "hash.h"
 #include "limits.h"
 
 #include <math.h>
@@ -156,61 +157,6 @@ static cell_kind cell_for(ddf_agg_kind kind, ddf_dtype dtype)
 
 /* ---- hashing and key comparison ---- */
 
-/* splitmix64's finalizer: a bijection in which every input bit reaches every output bit. */
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
-/* The last n < 8 bytes of a string as one number, without reading past them (a short
- * memcpy of variable length is a library call): for a given n, distinct bytes give
- * distinct numbers, so equal lengths and equal tails mean equal bytes. */
-static inline uint64_t tail_bits(const char *s, size_t n)
-{
-    uint32_t a, b;
-
-    if (n >= 4) {
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4); /* overlaps a when n < 8: both cover all n bytes */
-        return (uint64_t)a << 32 | b;
-    }
-    if (n == 0)
-        return 0;
-    return (uint64_t)(uint8_t)s[0] << 16 | (uint64_t)(uint8_t)s[n >> 1] << 8 |
-           (uint8_t)s[n - 1];
-}
-
-static inline uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    uint64_t w;
-
-    for (; n >= 8; s += 8, n -= 8) {
-        memcpy(&w, s, 8);
-        h = mix64(h ^ w);
-    }
-    return mix64(h ^ tail_bits(s, n) ^ 0xff);
-}
-
-/* Whether n bytes at a and b are equal: short keys, the common case, without a call. */
-static inline bool bytes_equal(const char *a, const char *b, size_t n)
-{
-    uint64_t x, y;
-
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return false;
-    }
-    return tail_bits(a, n) == tail_bits(b, n);
-}
-
 /* The null rule of agg.c: no validity bit, or NaN in a float64 column. */
 static inline bool value_is_null(const ddf_column *c, size_t row)
 {
@@ -247,9 +193,9 @@ static inline uint64_t key_hash(const ddf_column *c, size_t row)
     if (value_is_null(c, row))
         return 0x5bd1e9955bd1e995ull;
     if (c->dtype != DDF_DTYPE_STRING)
-        return mix64(key_bits(c, row));
+        return ddf_hash_mix64(key_bits(c, row));
     s = ddf_column_str(c, row, &len);
-    return hash_bytes(s, len);
+    return ddf_hash_bytes(s, len);
 }
 
 /* The hash of the key tuple at row 'row' of cols[]; in exact mode, of a non-null key. */
@@ -259,7 +205,7 @@ static inline uint64_t tuple_hash(const ddf_groupby *gb, const ddf_column *const
     uint64_t h = key_hash(cols[0], row);
 
     for (size_t k = 1; k < gb->nkeys; k++)
-        h = mix64(h ^ (key_hash(cols[k], row) + 0x9e3779b97f4a7c15ull * k));
+        h = ddf_hash_mix64(h ^ (key_hash(cols[k], row) + 0x9e3779b97f4a7c15ull * k));
     return h;
 }
 
@@ -275,7 +221,7 @@ static inline bool key_equal(const ddf_column *a, size_t i, const ddf_column *b,
         return key_bits(a, i) == key_bits(b, j);
     sa = ddf_column_str(a, i, &la);
     sb = ddf_column_str(b, j, &lb);
-    return la == lb && bytes_equal(sa, sb, la);
+    return la == lb && ddf_bytes_equal(sa, sb, la);
 }
 
 /* Order of two key values: nulls last, as pandas sorts them. */
@@ -467,7 +413,7 @@ static int slots_rebuild(ddf_groupby *gb, ddf_error *err)
 
         if (value_is_null(&gb->keys[0], g))
             continue;
-        h = mix64(key_bits(&gb->keys[0], g));
+        h = ddf_hash_mix64(key_bits(&gb->keys[0], g));
         for (p = h & mask; slots[p].gid1; p = (p + 1) & mask)
             ;
         slots[p].hash = h;
@@ -586,7 +532,7 @@ static int map_exact(ddf_groupby *gb, const ddf_column *col, const uint32_t *row
         uint64_t h;
 
         if (pf && i + PF_DIST < n)
-            __builtin_prefetch(&gb->slots[mix64(key_bits(col, ROW(rows, base, i + PF_DIST))) &
+            __builtin_prefetch(&gb->slots[ddf_hash_mix64(key_bits(col, ROW(rows, base, i + PF_DIST))) &
                                           (gb->nslots - 1)]);
         if (value_is_null(col, r)) {
             if (gb->dropna) {
@@ -598,7 +544,7 @@ static int map_exact(ddf_groupby *gb, const ddf_column *col, const uint32_t *row
                 return rc;
             continue;
         }
-        h = mix64(key_bits(col, r));
+        h = ddf_hash_mix64(key_bits(col, r));
         if (gb->nslots) {
             size_t mask = gb->nslots - 1, p;
 
@@ -639,7 +585,7 @@ HOT int map_i64_body(ddf_groupby *gb, const ddf_column *col, bool valid_all,
             if (gb->dense_on && o < gb->dense_len)
                 __builtin_prefetch(&gb->dense[o]);
             else if (!gb->dense_on)
-                __builtin_prefetch(&gb->slots[mix64(k) & (gb->nslots - 1)]);
+                __builtin_prefetch(&gb->slots[ddf_hash_mix64(k) & (gb->nslots - 1)]);
         }
         if (!valid_all && !ddf_column_is_valid(col, r)) {
             if (gb->dropna) {
@@ -655,7 +601,7 @@ HOT int map_i64_body(ddf_groupby *gb, const ddf_column *col, bool valid_all,
             gid[i] = gb->dense[off] - 1;
             continue;
         }
-        h = mix64((uint64_t)v[r]);
+        h = ddf_hash_mix64((uint64_t)v[r]);
         if (!gb->dense_on && gb->nslots) {
             size_t mask = gb->nslots - 1, p;
 
@@ -694,7 +640,7 @@ HOT int map_str_body(ddf_groupby *gb, const ddf_column *col, bool valid_all,
     for (size_t i = 0; i < n; i++) {
         size_t r = ROW(rows, base, i);
 
-        h[i] = hash_bytes(col->bytes + off[r], (size_t)(off[r + 1] - off[r]));
+        h[i] = ddf_hash_bytes(col->bytes + off[r], (size_t)(off[r + 1] - off[r]));
     }
     for (size_t i = 0; i < n; i++) {
         size_t r = ROW(rows, base, i), len = (size_t)(off[r + 1] - off[r]);
@@ -720,7 +666,7 @@ HOT int map_str_body(ddf_groupby *gb, const ddf_column *col, bool valid_all,
                 const int64_t *ko = keys->values.offsets;
 
                 if (gb->slots[p].hash == h[i] && (size_t)(ko[g + 1] - ko[g]) == len &&
-                    ddf_column_is_valid(keys, g) && bytes_equal(keys->bytes + ko[g], s, len))
+                    ddf_column_is_valid(keys, g) && ddf_bytes_equal(keys->bytes + ko[g], s, len))
                     break;
             }
             if (gb->slots[p].gid1) {

@@ -19,6 +19,7 @@
 #include "value_counts.h"
 
 #include "alloc.h"
+#include "hash.h"
 #include "limits.h"
 
 #include <math.h>
@@ -54,32 +55,7 @@ struct ddf_value_counts {
     size_t nslots;      /* power of two, >= 2 * n */
 };
 
-/* ---- hashing and equality (groupby.c's rules) ---- */
-
-/* splitmix64's finalizer: every input bit reaches every output bit. */
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    uint64_t w;
-
-    for (; n >= 8; s += 8, n -= 8) {
-        memcpy(&w, s, 8);
-        h = mix64(h ^ w);
-    }
-    w = 0;
-    memcpy(&w, s, n);
-    return mix64(h ^ w ^ 0xff);
-}
+/* ---- hashing and equality (groupby.c's rules; the hash itself is hash.h) ---- */
 
 /* Whether row 'row' of 'c' is null for counting (NaN counts as null). */
 static inline bool value_is_null(const ddf_column *c, size_t row)
@@ -118,9 +94,9 @@ static inline uint64_t value_hash(const ddf_column *c, size_t row, uint64_t bits
     const char *s;
 
     if (c->dtype != DDF_DTYPE_STRING)
-        return mix64(bits ^ 0x1234567ull);
+        return ddf_hash_mix64(bits ^ 0x1234567ull);
     s = ddf_column_str(c, row, &len);
-    return hash_bytes(s, len);
+    return ddf_hash_bytes(s, len);
 }
 
 /* Append row 'row' of 'src' to 'dst' (same dtype); a NaN becomes a null, since both mean
@@ -211,7 +187,7 @@ static int fold_hashed(ddf_value_counts *vc, const ddf_column *col, size_t r, bo
             if (col->dtype == DDF_DTYPE_STRING) {
                 a = ddf_column_str(&vc->values, s - 1, &la);
                 b = ddf_column_str(col, r, &lb);
-                if (la != lb || memcmp(a, b, la) != 0)
+                if (la != lb || !ddf_bytes_equal(a, b, la))
                     continue;
             }
             v = s - 1;
