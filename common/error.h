@@ -23,7 +23,10 @@
     X(BADLINE, -10, "bad line")                                                           \
     X(CORRUPT, -11, "corrupt data")                                                       \
     X(VERSION, -12, "unsupported version")                                                \
-    X(RANGE, -13, "out of range")
+    X(RANGE, -13, "out of range")                                                         \
+    X(UNREACH, -14, "peer unreachable")                                                   \
+    X(AUTH, -15, "authentication failed")                                                 \
+    X(TIMEDOUT, -16, "timed out")
 
 enum {
     DDF_OK = 0,
