@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 flavour=${1:-normal}
 case "$flavour" in
   normal) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  asan)   dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DDDF_SANITIZE=ON -DDDF_BUILD_BENCH=OFF) ;;
+  # -O1: ASan's recommended level, about twice as fast as -O0 and still exact in reports
+  asan)   dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-g -O1" -DDDF_SANITIZE=ON -DDDF_BUILD_BENCH=OFF) ;;
   *) echo "usage: scripts/build.sh [normal|asan]" >&2; exit 2 ;;
 esac
 if [ ! -f "$dir/CMakeCache.txt" ]; then
