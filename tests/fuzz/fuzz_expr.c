@@ -92,6 +92,12 @@ static int same_value(const ddf_column *a, size_t i, const ddf_column *b, size_t
            ddf_column_is_valid(b, j) && isnan(a->values.f64[i]) && isnan(b->values.f64[j]);
 }
 
+/* An error's place is a byte of the text (or just past it), or -1 for none. */
+static int place_ok(const ddf_error *err, size_t size)
+{
+    return err->offset >= -1 && err->offset <= (int64_t)size;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
@@ -111,12 +117,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         all[r] = r;
     rc = ddf_expr_parse(text, size, arena, &e, &err);
     if (rc < 0) {
-        if (e != NULL || err.msg[0] == '\0' || (err.offset > size && size > 0))
+        if (e != NULL || err.msg[0] == '\0' || !place_ok(&err, size))
             fail("parse error without a message or a place", text, size);
         goto out;
     }
     if (ddf_expr_check(e, schema, &err) < 0) {
-        if (err.msg[0] == '\0' || err.offset > size)
+        if (err.msg[0] == '\0' || !place_ok(&err, size))
             fail("type error without a message or a place", text, size);
         goto out;
     }
