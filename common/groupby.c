@@ -34,6 +34,7 @@
 #include "alloc.h"
 #include "hash.h"
 #include "limits.h"
+#include "sort.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1407,14 +1408,13 @@ int ddf_groupby_merge_table(ddf_groupby *gb, const ddf_table *table, ddf_error *
 
 /* ---- result ---- */
 
-static _Thread_local const ddf_groupby *sort_gb; /* qsort has no context argument in C11 */
-
-static int cmp_groups(const void *pa, const void *pb)
+static int cmp_groups(const void *pa, const void *pb, void *ctx)
 {
+    const ddf_groupby *gb = ctx;
     uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
 
-    for (size_t k = 0; k < sort_gb->nkeys; k++) {
-        int r = key_cmp(&sort_gb->keys[k], a, b);
+    for (size_t k = 0; k < gb->nkeys; k++) {
+        int r = key_cmp(&gb->keys[k], a, b);
         if (r)
             return r;
     }
@@ -1430,15 +1430,16 @@ typedef struct str_item {
     uint32_t null;
 } str_item;
 
-static int cmp_str_items(const void *pa, const void *pb)
+static int cmp_str_items(const void *pa, const void *pb, void *ctx)
 {
+    const ddf_groupby *gb = ctx;
     const str_item *a = pa, *b = pb;
 
     if (a->null != b->null)
         return a->null ? 1 : -1;
     if (a->prefix != b->prefix)
         return a->prefix < b->prefix ? -1 : 1;
-    return key_cmp(&sort_gb->keys[0], a->g, b->g);
+    return key_cmp(&gb->keys[0], a->g, b->g);
 }
 
 static int str_order(const ddf_groupby *gb, uint32_t *order)
@@ -1460,9 +1461,10 @@ static int str_order(const ddf_groupby *gb, uint32_t *order)
         items[g].g = (uint32_t)g;
         items[g].null = !ddf_column_is_valid(c, g);
     }
-    sort_gb = gb;
-    qsort(items, gb->ngroups, sizeof *items, cmp_str_items);
-    sort_gb = NULL;
+    if (ddf_sort(items, gb->ngroups, sizeof *items, cmp_str_items, (void *)gb) < 0) {
+        ddf_free(items);
+        return DDF_ENOMEM;
+    }
     for (size_t i = 0; i < gb->ngroups; i++)
         order[i] = items[i].g;
     ddf_free(items);
@@ -1489,7 +1491,7 @@ static uint64_t order_bits(const ddf_column *c, size_t g)
     }
 }
 
-/* Exact mode: order[] sorted by the one key with an LSD radix sort (the qsort of a
+/* Exact mode: order[] sorted by the one key with an LSD radix sort (a comparison sort of a
  * million groups costs more than folding ten million rows into them); nulls last. */
 static int radix_order(const ddf_groupby *gb, uint32_t *order)
 {
@@ -1582,9 +1584,8 @@ int ddf_groupby_result(const ddf_groupby *gb, ddf_table **out, ddf_error *err)
     } else {
         for (size_t g = 0; g < gb->ngroups; g++)
             order[g] = (uint32_t)g;
-        sort_gb = gb;
-        qsort(order, gb->ngroups, sizeof *order, cmp_groups);
-        sort_gb = NULL;
+        if (ddf_sort(order, gb->ngroups, sizeof *order, cmp_groups, (void *)gb) < 0)
+            goto nomem;
     }
     for (size_t k = 0; k < gb->nkeys; k++) {
         const ddf_column *src = &gb->keys[k];
