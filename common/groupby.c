@@ -532,9 +532,11 @@ static int map_exact(ddf_groupby *gb, const ddf_column *col, const uint32_t *row
         size_t r = ROW(rows, base, i);
         uint64_t h;
 
-        if (pf && i + PF_DIST < n)
-            __builtin_prefetch(&gb->slots[ddf_hash_mix64(key_bits(col, ROW(rows, base, i + PF_DIST))) &
-                                          (gb->nslots - 1)]);
+        if (pf && i + PF_DIST < n) {
+            uint64_t ahead = ddf_hash_mix64(key_bits(col, ROW(rows, base, i + PF_DIST)));
+
+            __builtin_prefetch(&gb->slots[ahead & (gb->nslots - 1)]);
+        }
         if (value_is_null(col, r)) {
             if (gb->dropna) {
                 gid[i] = NO_GROUP;
