@@ -97,9 +97,11 @@ static void on_response(const char *server_url, const char *method, xmlrpc_value
     }
 }
 
-int ddf_admin_rpc_call(const char *url, const char *method, int timeout_ms,
-                       ddf_worker_info *info, ddf_error *err)
+int ddf_admin_rpc_call(const char *url, const char *method, const char *secret,
+                       int timeout_ms, ddf_worker_info *info, ddf_error *err)
 {
+    xmlrpc_server_info *server = NULL;
+    xmlrpc_value *params = NULL;
     struct xmlrpc_curl_xportparms curl;
     struct xmlrpc_clientparms cp;
     xmlrpc_client *client = NULL;
@@ -131,7 +133,16 @@ int ddf_admin_rpc_call(const char *url, const char *method, int timeout_ms,
         goto out_global;
     }
     xmlrpc_client_set_interrupt(client, &interrupt);
-    xmlrpc_client_start_rpcf(&env, client, url, method, on_response, &cs, "()");
+    server = xmlrpc_server_info_new(&env, url);
+    if (!env.fault_occurred && secret != NULL && secret[0] != '\0') {
+        xmlrpc_server_info_set_user(&env, server, "ddf", secret);
+        if (!env.fault_occurred)
+            xmlrpc_server_info_allow_auth_basic(&env, server);
+    }
+    if (!env.fault_occurred)
+        params = xmlrpc_array_new(&env);
+    if (!env.fault_occurred)
+        xmlrpc_client_start_rpc(&env, client, server, method, params, on_response, &cs);
     if (env.fault_occurred) {
         rc = ddf_error_setf(err, DDF_EUNREACH, "cannot call %s on %s: %s", method, url,
                             env.fault_string);
@@ -151,6 +162,10 @@ int ddf_admin_rpc_call(const char *url, const char *method, int timeout_ms,
                             method, url, cs.msg);
     }
 out_client:
+    if (params)
+        xmlrpc_DECREF(params);
+    if (server)
+        xmlrpc_server_info_free(server);
     xmlrpc_client_destroy(client);
 out_global:
     xmlrpc_client_teardown_global_const();

@@ -56,6 +56,8 @@ static const char USAGE[] =
     "                   " DDF_REGISTRY_DEFAULT_URL "\n"
     "  --cluster NAME   cluster name (default \"default\")\n"
     "  --timeout MS     bound on every network wait (default 2000)\n"
+    "  --secret-file F  the workers' shared secret (first line of F) for add's ping and\n"
+    "                   remove --shutdown; default $DDF_SECRET\n"
     "  -h, --help       this help\n"
     "  --version        print the version\n"
     "\n"
@@ -67,6 +69,7 @@ typedef struct cli {
     const char *arg;    /* URL of add / remove */
     const char *format; /* list: "table" | "json" */
     bool shutdown;      /* remove --shutdown */
+    char secret[1024];  /* the workers' shared secret, "" for none */
 } cli;
 
 static int usage_error(const char *fmt, const char *what)
@@ -125,6 +128,18 @@ static int parse_args(int argc, char **argv, cli *c)
         } else if (IS("--cluster")) {
             VALUE();
             c->opt.cluster = val;
+        } else if (IS("--secret-file")) {
+            FILE *f;
+
+            VALUE();
+            f = fopen(val, "r");
+            if (f == NULL || fgets(c->secret, sizeof c->secret, f) == NULL) {
+                if (f)
+                    fclose(f);
+                return usage_error("cannot read the secret from --secret-file %s", val);
+            }
+            fclose(f);
+            c->secret[strcspn(c->secret, "\r\n")] = '\0';
         } else if (IS("--timeout")) {
             char *end;
             long ms;
@@ -389,7 +404,7 @@ static int cmd_add(ddf_registry *reg, const cli *c)
     memset(&w, 0, sizeof(w));
     ddf_error_init(&err);
     snprintf(w.id, sizeof(w.id), "%s", c->arg);
-    if (ddf_admin_rpc_call(c->arg, "ddf.ping", c->opt.timeout_ms, &w, &err) < 0) {
+    if (ddf_admin_rpc_call(c->arg, "ddf.ping", c->secret, c->opt.timeout_ms, &w, &err) < 0) {
         fprintf(stderr, PROG ": error: not admitting %s: %s\n", c->arg, err.msg);
         return 1;
     }
@@ -410,7 +425,8 @@ static int cmd_remove(ddf_registry *reg, const cli *c)
     if (was_member)
         printf("removed %s (leave published)\n", c->arg);
     if (c->shutdown) {
-        if (ddf_admin_rpc_call(c->arg, "ddf.shutdown", c->opt.timeout_ms, NULL, &err) < 0) {
+        if (ddf_admin_rpc_call(c->arg, "ddf.shutdown", c->secret, c->opt.timeout_ms, NULL,
+                               &err) < 0) {
             fprintf(stderr, PROG ": error: %s\n", err.msg);
             return 1;
         }
@@ -444,6 +460,8 @@ int main(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     ddf_registry_options_init(&c.opt);
+    if (getenv("DDF_SECRET") != NULL && strlen(getenv("DDF_SECRET")) < sizeof c.secret)
+        strcpy(c.secret, getenv("DDF_SECRET"));
     rc = parse_args(argc, argv, &c);
     if (rc >= 0)
         return rc;

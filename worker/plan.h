@@ -14,7 +14,9 @@
  *
  * Partial result of each terminal step (one table per partition, carried by the codec):
  *   COUNT         one int64 column "count", one row: rows after the pipeline
- *   HEAD / TAIL   the first / last n rows after the pipeline (all columns after select)
+ *   HEAD / TAIL   the first / last n rows after the pipeline (all columns after select);
+ *                 for n < 0 every row (only the whole frame knows which rows -n drops:
+ *                 the client concatenates the partials in order and applies head/tail(n))
  *   COLLECT       every row after the pipeline
  *   REDUCE        one row: for each aggregation in plan order, the 12 columns that
  *                 ddf_agg_states_to_table gives for its one state (a group-by partial
@@ -37,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define DDF_PLAN_VERSION 1
 
@@ -129,5 +132,14 @@ void ddf_plan_fini(ddf_plan *plan);
  * value columns that exist. DDF_EINVAL / DDF_ETYPE / DDF_EPARSE / DDF_ENOENT with a message
  * naming the step, column or path. */
 int ddf_plan_validate(const ddf_plan *plan, const char *data_root, ddf_error *err);
+
+/* Resolve 'path' (absolute, or relative to 'data_root') with realpath() into 'real' ('cap'
+ * bytes, PATH_MAX is enough) and check that it lies under the real path of 'data_root' and
+ * is a regular file; *st gets its stat. The executor calls it again when it opens a file,
+ * so a symlink swapped in after validation cannot escape. DDF_ENOENT (no such file),
+ * DDF_EINVAL (outside the data root), DDF_EIO (not a regular file, unreadable), with a
+ * message naming 'path'. */
+int ddf_plan_resolve_file(const char *data_root, const char *path, char *real, size_t cap,
+                          struct stat *st, ddf_error *err);
 
 #endif

@@ -1,0 +1,860 @@
+/* exec.c - running a plan's partitions on the pool, fused per partition (exec.h).
+ *
+ * One job per partition: resolve and confine its file, get its parsed table from the
+ * cache or parse it, run the pipeline, build the terminal's partial. The pipeline keeps a
+ * current table 'cur' and a selection vector 'sel' (NULL: every row): a filter narrows
+ * 'sel' (no copy), a select replaces 'cur' by a view whose columns share the buffers of
+ * the table under it (no copy, 'sel' stays valid), an assign materializes the selected rows
+ * with the new column (frame_ops) and resets 'sel'. The terminal kernels all take 'sel', so
+ * a filtered partition is never copied unless a step needs it.
+ *
+ * Opened CSV files are kept in a small map keyed by real path, size, mtime and the read
+ * digest, reference-counted so that a file closed for room is not under a running job.
+ *
+ * Lock order: ex->lock (the file map, counters) is never held while calling the cache,
+ * whose lock is innermost. */
+#include "exec.h"
+
+#include "plan_int.h"
+#include "pool.h"
+
+#include "alloc.h"
+#include "eval.h"
+#include "frame_ops.h"
+#include "groupby.h"
+#include "topk.h"
+#include "value_counts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/limits.h> /* PATH_MAX; <limits.h> would find common/limits.h */
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct open_file {
+    char *path;               /* real path, owned */
+    uint64_t size;
+    int64_t mtime_ns;
+    uint64_t opts_hash;
+    ddf_csv_file *file;       /* owned */
+    unsigned refs;            /* jobs using it */
+    uint64_t last_use;        /* ex->clock at the last get */
+    struct open_file *next;
+} open_file;
+
+struct ddf_exec {
+    char data_root[PATH_MAX]; /* real path; fixed after new */
+    ddf_pool *pool;           /* fixed after new */
+    ddf_cache *cache;         /* fixed after new; locks itself */
+    pthread_mutex_t lock;     /* guards the fields below */
+    open_file *files;         /* the open-file map, at most DDF_EXEC_MAX_FILES unused */
+    size_t nfiles;
+    uint64_t clock;           /* ticks per file get, for least recently used */
+    uint64_t parts_run;
+};
+
+/* One ddf_exec_run: what its jobs share (read-only but 'results'). */
+typedef struct run_ctx {
+    ddf_exec *ex;
+    const ddf_plan *plan;
+    const ddf_plan_compiled *compiled;
+    uint64_t opts_hash;
+    ddf_exec_result *results; /* job i writes results[i] only */
+} run_ctx;
+
+void ddf_exec_options_init(ddf_exec_options *opt)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->threads = 1;
+    opt->memory_limit = (size_t)1 << 30;
+    opt->data_root = "/";
+}
+
+int ddf_exec_new(const ddf_exec_options *opt, ddf_exec **out, ddf_error *err)
+{
+    ddf_exec *ex;
+    int rc;
+
+    *out = NULL;
+    ex = ddf_calloc(1, sizeof(*ex));
+    if (ex == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory creating the executor");
+    if (opt->data_root == NULL || realpath(opt->data_root, ex->data_root) == NULL) {
+        rc = ddf_error_setf(err, DDF_EINVAL, "data root %.200s: %s",
+                            opt->data_root ? opt->data_root : "(none)",
+                            opt->data_root ? strerror(errno) : "not set");
+        goto out_free;
+    }
+    rc = ddf_cache_new(opt->memory_limit, &ex->cache, err);
+    if (rc < 0)
+        goto out_free;
+    rc = ddf_pool_new(opt->threads, opt->stack_bytes, &ex->pool, err);
+    if (rc < 0)
+        goto out_cache;
+    pthread_mutex_init(&ex->lock, NULL);
+    *out = ex;
+    return DDF_OK;
+out_cache:
+    ddf_cache_free(ex->cache);
+out_free:
+    ddf_free(ex);
+    return rc;
+}
+
+void ddf_exec_free(ddf_exec *ex)
+{
+    if (ex == NULL)
+        return;
+    ddf_pool_free(ex->pool);
+    for (open_file *f = ex->files, *next; f; f = next) {
+        next = f->next;
+        ddf_csv_close(f->file);
+        ddf_free(f->path);
+        ddf_free(f);
+    }
+    ddf_cache_free(ex->cache);
+    pthread_mutex_destroy(&ex->lock);
+    ddf_free(ex);
+}
+
+ddf_cache *ddf_exec_cache(ddf_exec *ex)
+{
+    return ex->cache;
+}
+
+void ddf_exec_get_stats(ddf_exec *ex, ddf_exec_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    ddf_cache_get_stats(ex->cache, &out->cache);
+    out->threads = ddf_pool_threads(ex->pool);
+    pthread_mutex_lock(&ex->lock);
+    out->files_open = ex->nfiles;
+    out->parts_run = ex->parts_run;
+    pthread_mutex_unlock(&ex->lock);
+}
+
+void ddf_exec_results_free(ddf_exec_result *results, size_t n)
+{
+    if (results == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        ddf_table_free(results[i].table);
+        ddf_free(results[i].needed);
+    }
+    ddf_free(results);
+}
+
+/* ---- the open-file map ------------------------------------------------------------- */
+
+/* Close unused files beyond the bound, least recently used first. Caller holds ex->lock;
+ * the closed files are chained on *dead for the caller to close after unlocking. */
+static void trim_files(ddf_exec *ex, open_file **dead)
+{
+    while (ex->nfiles > DDF_EXEC_MAX_FILES) {
+        open_file **victim = NULL;
+
+        for (open_file **pp = &ex->files; *pp; pp = &(*pp)->next)
+            if ((*pp)->refs == 0 && (victim == NULL || (*pp)->last_use < (*victim)->last_use))
+                victim = pp;
+        if (victim == NULL)
+            return; /* all in use: the map may exceed its bound for a while */
+        open_file *f = *victim;
+        *victim = f->next;
+        f->next = *dead;
+        *dead = f;
+        ex->nfiles--;
+    }
+}
+
+static void close_list(open_file *dead)
+{
+    while (dead) {
+        open_file *next = dead->next;
+        ddf_csv_close(dead->file);
+        ddf_free(dead->path);
+        ddf_free(dead);
+        dead = next;
+    }
+}
+
+static open_file *find_file(ddf_exec *ex, const char *path, const struct stat *st,
+                            int64_t mtime_ns, uint64_t opts_hash)
+{
+    for (open_file *f = ex->files; f; f = f->next)
+        if (f->size == (uint64_t)st->st_size && f->mtime_ns == mtime_ns &&
+            f->opts_hash == opts_hash && strcmp(f->path, path) == 0)
+            return f;
+    return NULL;
+}
+
+/* The opened file for 'path' with a reference taken (put it back with put_file). Opening
+ * happens outside the lock; when two jobs open one file at once, the second keeps the
+ * first one's and closes its own. */
+static int get_file(ddf_exec *ex, const char *path, const struct stat *st, int64_t mtime_ns,
+                    const ddf_plan *plan, uint64_t opts_hash, open_file **out, ddf_error *err)
+{
+    open_file *f, *nf, *dead = NULL;
+    ddf_csv_file *file;
+    int rc;
+
+    pthread_mutex_lock(&ex->lock);
+    f = find_file(ex, path, st, mtime_ns, opts_hash);
+    if (f) {
+        f->refs++;
+        f->last_use = ++ex->clock;
+        pthread_mutex_unlock(&ex->lock);
+        *out = f;
+        return DDF_OK;
+    }
+    pthread_mutex_unlock(&ex->lock);
+
+    rc = ddf_csv_open(path, &plan->csv, &file, err);
+    if (rc < 0)
+        return rc;
+    nf = ddf_calloc(1, sizeof(*nf));
+    if (nf)
+        nf->path = ddf_strdup(path);
+    if (nf == NULL || nf->path == NULL) {
+        ddf_free(nf);
+        ddf_csv_close(file);
+        return ddf_error_setf(err, DDF_ENOMEM, "%.200s: out of memory opening", path);
+    }
+    nf->size = (uint64_t)st->st_size;
+    nf->mtime_ns = mtime_ns;
+    nf->opts_hash = opts_hash;
+    nf->file = file;
+    nf->refs = 1;
+
+    pthread_mutex_lock(&ex->lock);
+    f = find_file(ex, path, st, mtime_ns, opts_hash);
+    if (f) {
+        f->refs++;
+        f->last_use = ++ex->clock;
+        nf->next = dead;
+        dead = nf;
+    } else {
+        f = nf;
+        f->last_use = ++ex->clock;
+        f->next = ex->files;
+        ex->files = f;
+        ex->nfiles++;
+        trim_files(ex, &dead);
+    }
+    pthread_mutex_unlock(&ex->lock);
+    close_list(dead);
+    *out = f;
+    return DDF_OK;
+}
+
+static void put_file(ddf_exec *ex, open_file *f)
+{
+    open_file *dead = NULL;
+
+    pthread_mutex_lock(&ex->lock);
+    f->refs--;
+    trim_files(ex, &dead);
+    pthread_mutex_unlock(&ex->lock);
+    close_list(dead);
+}
+
+/* ---- one partition ----------------------------------------------------------------- */
+
+/* Prefix err->msg with a context (keeping code and place). */
+static int err_prefix(ddf_error *err, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int err_prefix(ddf_error *err, int rc, const char *fmt, ...)
+{
+    char pre[128], msg[DDF_ERROR_MSG_BYTES];
+    ddf_error keep = *err;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof(pre), fmt, ap);
+    va_end(ap);
+    snprintf(msg, sizeof(msg), "%s", err->msg);
+    ddf_error_setf(err, rc, "%s: %s", pre, msg);
+    err->line = keep.line;
+    err->column = keep.column;
+    err->offset = keep.offset;
+    return rc;
+}
+
+/* The parsed table of partition 'pp', from the cache or parsed and cached, in *out with a
+ * reference the caller releases. */
+static int load_part(run_ctx *ctx, const ddf_plan_part *pp, ddf_exec_result *r,
+                     ddf_cache_entry **out)
+{
+    ddf_exec *ex = ctx->ex;
+    char real[PATH_MAX];
+    struct stat st;
+    ddf_cache_key key;
+    ddf_csv_report report;
+    ddf_split_part part;
+    ddf_cache_entry *entry = NULL;
+    open_file *f = NULL;
+    ddf_table *t = NULL;
+    size_t bytes;
+    bool load;
+    int rc;
+
+    *out = NULL;
+    rc = ddf_plan_resolve_file(ex->data_root, pp->path, real, sizeof(real), &st, &r->err);
+    if (rc < 0)
+        return rc;
+    if (pp->offset > (uint64_t)st.st_size || pp->length > (uint64_t)st.st_size - pp->offset)
+        return ddf_error_setf(&r->err, DDF_EINVAL, "%.200s: bytes [%llu, %llu) are past the "
+                              "end of the file (%llu bytes)", pp->path,
+                              (unsigned long long)pp->offset,
+                              (unsigned long long)(pp->offset + pp->length),
+                              (unsigned long long)st.st_size);
+    key.path = real;
+    key.size = (uint64_t)st.st_size;
+    key.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    key.offset = pp->offset;
+    key.length = pp->length;
+    key.opts_hash = ctx->opts_hash;
+    rc = ddf_cache_acquire(ex->cache, &key, &entry, &load, &r->err);
+    if (rc < 0)
+        return rc;
+    if (!load) {
+        r->cache_hit = true;
+        goto check_budget;
+    }
+
+    /* This job loads the partition; jobs wanting it meanwhile wait in the cache. */
+    rc = get_file(ex, real, &st, key.mtime_ns, ctx->plan, ctx->opts_hash, &f, &r->err);
+    if (rc < 0) {
+        ddf_cache_abandon(ex->cache, entry);
+        return rc;
+    }
+    part.offset = pp->offset;
+    part.length = pp->length;
+    part.first_line = pp->first_line ? pp->first_line : 1;
+    ddf_csv_report_init(&report);
+    rc = ddf_csv_read_block(f->file, ctx->plan->schema, &part, &t, &report, &r->err);
+    put_file(ex, f);
+    r->bad_lines = report.bad_lines;
+    if (rc == DDF_EWIDEN && report.needed) {
+        r->needed = report.needed;
+        r->nneeded = ctx->plan->schema->ncols;
+        report.needed = NULL;
+    }
+    ddf_csv_report_fini(&report);
+    if (rc < 0) {
+        ddf_cache_abandon(ex->cache, entry);
+        return rc;
+    }
+    ddf_cache_fill(ex->cache, entry, t); /* kept out of the cache when over the budget */
+
+check_budget:
+    /* A partition larger than the whole budget could only run by ignoring the limit. */
+    bytes = ddf_table_bytes(ddf_cache_entry_table(entry));
+    if (bytes > ddf_cache_get_budget(ex->cache)) {
+        ddf_cache_release(ex->cache, entry);
+        return ddf_error_setf(&r->err, DDF_ETOOBIG, "partition %llu (%.120s, %llu bytes at "
+                              "%llu) needs %zu bytes parsed, over the worker's memory budget "
+                              "of %zu bytes", (unsigned long long)pp->index, pp->path,
+                              (unsigned long long)pp->length, (unsigned long long)pp->offset,
+                              bytes, ddf_cache_get_budget(ex->cache));
+    }
+    *out = entry;
+    return DDF_OK;
+}
+
+/* A view of columns cols[0..n) of 'in' sharing its buffers, allocated in 'scratch'. */
+static int select_view(const ddf_table *in, const size_t *cols, size_t n, ddf_arena *scratch,
+                       ddf_table **out, ddf_error *err)
+{
+    ddf_table *v = ddf_arena_calloc(scratch, 1, sizeof(*v));
+
+    if (v) {
+        v->names = ddf_arena_calloc(scratch, n ? n : 1, sizeof(char *));
+        v->columns = ddf_arena_calloc(scratch, n ? n : 1, sizeof(ddf_column));
+    }
+    if (v == NULL || v->names == NULL || v->columns == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory selecting columns");
+    v->arena = in->arena; /* borrowed: a view is never freed */
+    v->ncols = n;
+    v->nrows = in->nrows;
+    for (size_t i = 0; i < n; i++) {
+        v->names[i] = in->names[cols[i]];
+        v->columns[i] = in->columns[cols[i]];
+    }
+    *out = v;
+    return DDF_OK;
+}
+
+/* A one-row table of one int64 column. */
+static int one_int_table(const char *name, int64_t v, ddf_table **out, ddf_error *err)
+{
+    ddf_table *t = ddf_table_new(1);
+
+    *out = NULL;
+    if (t == NULL || ddf_table_set_column(t, 0, name, strlen(name), DDF_DTYPE_INT64) < 0 ||
+        ddf_column_append_i64(&t->columns[0], t->arena, v) < 0) {
+        ddf_table_free(t);
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+    }
+    t->nrows = 1;
+    *out = t;
+    return DDF_OK;
+}
+
+/* REDUCE: one state per aggregation over the rows, serialized side by side (plan.h). */
+static int reduce_partial(const ddf_plan *plan, const ddf_plan_compiled *c,
+                          const ddf_table *cur, const uint32_t *sel, size_t nsel,
+                          uint64_t part, ddf_arena *scratch, ddf_table **out, ddf_error *err)
+{
+    size_t n = plan->terminal.naggs;
+    ddf_table **parts = ddf_calloc(n, sizeof(*parts));
+    ddf_table wide = {0};
+    int rc = DDF_OK;
+
+    *out = NULL;
+    if (parts == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == DDF_OK; i++) {
+        const ddf_column *col = &cur->columns[c->aggs[i].col];
+        ddf_agg_state st;
+
+        rc = ddf_agg_init(&st, c->aggs[i].kind, col->dtype, scratch, err);
+        if (rc < 0)
+            break;
+        rc = ddf_agg_update(&st, col, sel, nsel, part, err);
+        if (rc == DDF_OK)
+            rc = ddf_agg_states_to_table(&st, 1, &parts[i], err);
+        ddf_agg_fini(&st);
+    }
+    if (rc == DDF_OK) {
+        size_t w = 0;
+
+        for (size_t i = 0; i < n; i++)
+            w += parts[i]->ncols;
+        wide.ncols = w;
+        wide.nrows = 1;
+        wide.names = ddf_arena_calloc(scratch, w, sizeof(char *));
+        wide.columns = ddf_arena_calloc(scratch, w, sizeof(ddf_column));
+        if (wide.names == NULL || wide.columns == NULL) {
+            rc = ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+        } else {
+            w = 0;
+            for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < parts[i]->ncols; k++, w++) {
+                    wide.names[w] = parts[i]->names[k];
+                    wide.columns[w] = parts[i]->columns[k];
+                }
+            rc = ddf_frame_ops_take(&wide, NULL, 0, out, err);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        ddf_table_free(parts[i]);
+    ddf_free(parts);
+    return rc;
+}
+
+static int write_csv_part(ddf_exec *ex, const ddf_plan *plan, const ddf_table *cur,
+                          const uint32_t *sel, size_t nsel, uint64_t index, ddf_error *err);
+
+/* The terminal step's partial over rows 'sel' of 'cur'. */
+static int terminal(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *cur,
+                    const uint32_t *sel, size_t nsel, size_t rows, ddf_arena *scratch,
+                    ddf_table **out, ddf_error *err)
+{
+    const ddf_terminal *t = &ctx->plan->terminal;
+    const ddf_plan_compiled *c = ctx->compiled;
+    int rc;
+
+    switch (t->kind) {
+    case DDF_TERM_COUNT:
+        return one_int_table("count", (int64_t)rows, out, err);
+    case DDF_TERM_HEAD:
+        /* head(-k) drops the last k rows of the whole frame, which one partition cannot
+         * know: it sends every row and the client cuts. */
+        if (t->n < 0)
+            return ddf_frame_ops_take(cur, sel, nsel, out, err);
+        return ddf_frame_ops_head(cur, sel, nsel, t->n, out, err);
+    case DDF_TERM_TAIL:
+        if (t->n < 0)
+            return ddf_frame_ops_take(cur, sel, nsel, out, err);
+        return ddf_frame_ops_tail(cur, sel, nsel, t->n, out, err);
+    case DDF_TERM_COLLECT:
+        return ddf_frame_ops_take(cur, sel, nsel, out, err);
+    case DDF_TERM_REDUCE:
+        return reduce_partial(ctx->plan, c, cur, sel, nsel, pp->index, scratch, out, err);
+    case DDF_TERM_GROUPBY: {
+        ddf_groupby *gb = NULL;
+
+        rc = ddf_groupby_new(cur, c->keys, t->nkeys, c->aggs, t->naggs, t->dropna, &gb, err);
+        if (rc < 0)
+            return rc;
+        rc = ddf_groupby_update(gb, cur, sel, nsel, pp->index, err);
+        if (rc == DDF_OK)
+            rc = ddf_groupby_to_table(gb, out, err);
+        ddf_groupby_free(gb);
+        return rc;
+    }
+    case DDF_TERM_VALUE_COUNTS: {
+        const ddf_column *col = &cur->columns[c->column];
+        ddf_value_counts *vc = NULL;
+
+        rc = ddf_value_counts_new(col->dtype, t->dropna, &vc, err);
+        if (rc < 0)
+            return rc;
+        rc = ddf_value_counts_update(vc, col, sel, nsel, pp->index, err);
+        if (rc == DDF_OK)
+            rc = ddf_value_counts_to_table(vc, out, err);
+        ddf_value_counts_free(vc);
+        return rc;
+    }
+    case DDF_TERM_TOPK: {
+        ddf_topk *tk = NULL;
+
+        rc = ddf_topk_new(cur, c->keys, t->nkeys, (size_t)t->n, t->largest, t->keep, &tk, err);
+        if (rc < 0)
+            return rc;
+        rc = ddf_topk_update(tk, cur, sel, nsel, pp->index, err);
+        if (rc == DDF_OK)
+            rc = ddf_topk_to_table(tk, out, err);
+        ddf_topk_free(tk);
+        return rc;
+    }
+    case DDF_TERM_WRITE_CSV:
+        rc = write_csv_part(ctx->ex, ctx->plan, cur, sel, nsel, pp->index, err);
+        return rc < 0 ? rc : one_int_table("rows", (int64_t)rows, out, err);
+    }
+    return ddf_error_setf(err, DDF_EINVAL, "unknown terminal step %d", (int)t->kind);
+}
+
+/* The pipeline and the terminal step over the parsed partition 'in'. */
+static int run_pipeline(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *in,
+                        ddf_exec_result *r)
+{
+    const ddf_plan *plan = ctx->plan;
+    const ddf_plan_compiled *c = ctx->compiled;
+    ddf_arena *scratch = ddf_arena_new();
+    const ddf_table *cur = in;
+    ddf_table *owned = NULL; /* the last table an assign made: 'cur' or under it */
+    uint32_t *sel = NULL;
+    size_t nsel = 0, rows;
+    int rc = DDF_OK;
+
+    if (scratch == NULL)
+        return ddf_error_setf(&r->err, DDF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < plan->nsteps && rc == DDF_OK; i++) {
+        const ddf_plan_cstep *cs = &c->steps[i];
+
+        switch (cs->kind) {
+        case DDF_STEP_FILTER: {
+            uint32_t *nsel_rows;
+            size_t n;
+
+            rc = ddf_eval_filter(cs->expr, cur, sel, nsel, scratch, &nsel_rows, &n, &r->err);
+            if (rc == DDF_OK) {
+                sel = nsel_rows;
+                nsel = n;
+            }
+            break;
+        }
+        case DDF_STEP_ASSIGN: {
+            ddf_table *t = NULL;
+            const char *name = plan->steps[i].name;
+
+            rc = ddf_frame_ops_assign(cur, sel, nsel, name, strlen(name), cs->expr, scratch,
+                                      &t, &r->err);
+            if (rc == DDF_OK) {
+                ddf_table_free(owned);
+                owned = t;
+                cur = t;
+                sel = NULL;
+                nsel = 0;
+            }
+            break;
+        }
+        case DDF_STEP_SELECT: {
+            ddf_table *v = NULL;
+
+            rc = select_view(cur, cs->cols, cs->ncols, scratch, &v, &r->err);
+            if (rc == DDF_OK)
+                cur = v;
+            break;
+        }
+        }
+        if (rc < 0)
+            err_prefix(&r->err, rc, "plan.steps[%zu]", i);
+    }
+    if (rc == DDF_OK) {
+        rows = sel ? nsel : cur->nrows;
+        r->rows_out = rows;
+        rc = terminal(ctx, pp, cur, sel, nsel, rows, scratch, &r->table, &r->err);
+    }
+    ddf_table_free(owned);
+    ddf_arena_free(scratch);
+    return rc;
+}
+
+static void run_job(void *arg, size_t i)
+{
+    run_ctx *ctx = arg;
+    const ddf_plan_part *pp = &ctx->plan->parts[i];
+    ddf_exec_result *r = &ctx->results[i];
+    ddf_cache_entry *entry = NULL;
+    int rc;
+
+    r->index = pp->index;
+    ddf_error_init(&r->err);
+    rc = load_part(ctx, pp, r, &entry);
+    if (rc == DDF_OK) {
+        const ddf_table *t = ddf_cache_entry_table(entry);
+
+        r->rows_read = t->nrows;
+        rc = run_pipeline(ctx, pp, t, r);
+    }
+    ddf_cache_release(ctx->ex->cache, entry);
+    if (rc < 0) {
+        ddf_table_free(r->table);
+        r->table = NULL;
+        if (r->err.code == DDF_OK)
+            ddf_error_setf(&r->err, rc, "%s", ddf_strerror(rc));
+    }
+    r->status = rc;
+    pthread_mutex_lock(&ctx->ex->lock);
+    ctx->ex->parts_run++;
+    pthread_mutex_unlock(&ctx->ex->lock);
+}
+
+int ddf_exec_run(ddf_exec *ex, const ddf_plan *plan, ddf_exec_result **results,
+                 ddf_error *err)
+{
+    ddf_plan_compiled compiled;
+    run_ctx ctx;
+    ddf_arena *arena;
+    int rc;
+
+    *results = NULL;
+    if (plan->nparts > DDF_PLAN_MAX_PARTS || (plan->nparts && plan->parts == NULL))
+        return ddf_error_setf(err, DDF_EINVAL, "plan.parts: %zu partitions, the limit is %d",
+                              plan->nparts, DDF_PLAN_MAX_PARTS);
+    arena = ddf_arena_new();
+    if (arena == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory running the plan");
+    rc = ddf_plan_compile(plan, arena, &compiled, err);
+    if (rc < 0)
+        goto out_arena;
+    ctx.results = ddf_calloc(plan->nparts ? plan->nparts : 1, sizeof(*ctx.results));
+    if (ctx.results == NULL) {
+        rc = ddf_error_setf(err, DDF_ENOMEM, "out of memory for %zu results", plan->nparts);
+        goto out_compiled;
+    }
+    ctx.ex = ex;
+    ctx.plan = plan;
+    ctx.compiled = &compiled;
+    ctx.opts_hash = ddf_plan_read_hash(plan);
+    ddf_pool_run(ex->pool, run_job, &ctx, plan->nparts);
+    *results = ctx.results;
+out_compiled:
+    ddf_plan_compiled_fini(&compiled);
+out_arena:
+    ddf_arena_free(arena);
+    return rc;
+}
+
+/* ---- WRITE_CSV --------------------------------------------------------------------- */
+
+/* A bounded output buffer flushed to a descriptor; the first write error sticks. */
+typedef struct out_buf {
+    int fd;
+    size_t len;
+    int error;                /* errno of the first failed write, or 0 */
+    char buf[64 * 1024];
+} out_buf;
+
+static void ob_flush(out_buf *o)
+{
+    size_t off = 0;
+
+    while (off < o->len && o->error == 0) {
+        ssize_t n = write(o->fd, o->buf + off, o->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            o->error = n < 0 ? errno : EIO;
+        else
+            off += (size_t)n;
+    }
+    o->len = 0;
+}
+
+static void ob_put(out_buf *o, const char *s, size_t n)
+{
+    while (n) {
+        size_t k = sizeof(o->buf) - o->len;
+
+        if (k == 0) {
+            ob_flush(o);
+            continue;
+        }
+        if (k > n)
+            k = n;
+        memcpy(o->buf + o->len, s, k);
+        o->len += k;
+        s += k;
+        n -= k;
+    }
+}
+
+/* A string field, quoted as pandas' to_csv does (QUOTE_MINIMAL) when it holds the
+ * separator, the quote, or a line break; an empty string is quoted too, so it does not
+ * read back as a null. */
+static void ob_field(out_buf *o, const char *s, size_t n, char sep, char quote)
+{
+    bool q = n == 0;
+
+    for (size_t i = 0; i < n && !q; i++)
+        q = s[i] == sep || s[i] == quote || s[i] == '\n' || s[i] == '\r';
+    if (!q) {
+        ob_put(o, s, n);
+        return;
+    }
+    ob_put(o, &quote, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == quote)
+            ob_put(o, &quote, 1);
+        ob_put(o, &s[i], 1);
+    }
+    ob_put(o, &quote, 1);
+}
+
+/* A float as Python's repr: the shortest text that reads back to the same double, with
+ * ".0" on integral values; NaN is written as null (empty) by the caller. */
+static size_t format_double(double v, char *buf, size_t cap)
+{
+    int n = 0;
+
+    if (isinf(v))
+        return (size_t)snprintf(buf, cap, v < 0 ? "-inf" : "inf");
+    for (int prec = 1; prec <= 17; prec++) {
+        n = snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    if (strpbrk(buf, ".e") == NULL && (size_t)n + 2 < cap) {
+        memcpy(buf + n, ".0", 3);
+        n += 2;
+    }
+    return (size_t)n;
+}
+
+static void write_value(out_buf *o, const ddf_column *col, size_t row, char sep, char quote)
+{
+    char num[64];
+    size_t n;
+
+    if (!ddf_column_is_valid(col, row))
+        return;
+    switch (col->dtype) {
+    case DDF_DTYPE_INT64:
+        n = (size_t)snprintf(num, sizeof(num), "%lld", (long long)col->values.i64[row]);
+        ob_put(o, num, n);
+        break;
+    case DDF_DTYPE_FLOAT64:
+        if (!isnan(col->values.f64[row]))
+            ob_put(o, num, format_double(col->values.f64[row], num, sizeof(num)));
+        break;
+    case DDF_DTYPE_BOOL:
+        if (col->values.b8[row])
+            ob_put(o, "True", 4);
+        else
+            ob_put(o, "False", 5);
+        break;
+    case DDF_DTYPE_STRING: {
+        const char *s = ddf_column_str(col, row, &n);
+        ob_field(o, s, n, sep, quote);
+        break;
+    }
+    case DDF_DTYPE_NULL:
+        break;
+    }
+}
+
+/* The output directory under the data root, created when missing, as a real path. */
+static int out_dir(const char *root, const char *path, char real[PATH_MAX], ddf_error *err)
+{
+    char full[2 * PATH_MAX];
+    size_t n = strlen(root);
+    int k = path[0] == '/' ? snprintf(full, sizeof(full), "%s", path)
+                           : snprintf(full, sizeof(full), "%s/%s", root, path);
+
+    if (k < 0 || (size_t)k >= sizeof(full))
+        return ddf_error_setf(err, DDF_ETOOBIG, "%.200s: path too long", path);
+    if (mkdir(full, 0777) < 0 && errno != EEXIST)
+        return ddf_error_setf(err, DDF_EIO, "%.200s: %s", path, strerror(errno));
+    if (realpath(full, real) == NULL)
+        return ddf_error_setf(err, DDF_EIO, "%.200s: %s", path, strerror(errno));
+    if (!(n == 1 || (strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0'))))
+        return ddf_error_setf(err, DDF_EINVAL, "%.200s: outside the worker's data root", path);
+    return DDF_OK;
+}
+
+/* Write rows 'sel' of 'cur' to <path>/part-<index>.csv: header, then rows, through a
+ * temporary file renamed into place so a reader never sees half a part. */
+static int write_csv_part(ddf_exec *ex, const ddf_plan *plan, const ddf_table *cur,
+                          const uint32_t *sel, size_t nsel, uint64_t index, ddf_error *err)
+{
+    char dir[PATH_MAX], dst[PATH_MAX + 64], tmp[PATH_MAX + 96];
+    char sep = plan->csv.sep ? plan->csv.sep : ',';
+    char quote = plan->csv.quote ? plan->csv.quote : '"';
+    size_t rows = sel ? nsel : cur->nrows;
+    out_buf *o;
+    int rc;
+
+    rc = out_dir(ex->data_root, plan->terminal.path, dir, err);
+    if (rc < 0)
+        return rc;
+    snprintf(dst, sizeof(dst), "%s/part-%llu.csv", dir, (unsigned long long)index);
+    snprintf(tmp, sizeof(tmp), "%s/.part-%llu.csv.%ld.tmp", dir, (unsigned long long)index,
+             (long)getpid());
+    o = ddf_malloc(sizeof(*o));
+    if (o == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory writing %.200s", dst);
+    o->len = 0;
+    o->error = 0;
+    o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (o->fd < 0) {
+        rc = ddf_error_setf(err, DDF_EIO, "%.200s: %s", tmp, strerror(errno));
+        ddf_free(o);
+        return rc;
+    }
+    for (size_t c = 0; c < cur->ncols; c++) {
+        if (c)
+            ob_put(o, &sep, 1);
+        ob_field(o, cur->names[c], strlen(cur->names[c]), sep, quote);
+    }
+    ob_put(o, "\n", 1);
+    for (size_t i = 0; i < rows && o->error == 0; i++) {
+        size_t row = sel ? sel[i] : i;
+
+        for (size_t c = 0; c < cur->ncols; c++) {
+            if (c)
+                ob_put(o, &sep, 1);
+            write_value(o, &cur->columns[c], row, sep, quote);
+        }
+        ob_put(o, "\n", 1);
+    }
+    ob_flush(o);
+    if (close(o->fd) < 0 && o->error == 0)
+        o->error = errno;
+    if (o->error == 0 && rename(tmp, dst) < 0)
+        o->error = errno;
+    if (o->error) {
+        rc = ddf_error_setf(err, DDF_EIO, "%.200s: %s", dst, strerror(o->error));
+        unlink(tmp);
+    }
+    ddf_free(o);
+    return rc;
+}
