@@ -11,15 +11,13 @@
  * cannot hold, are the strings "Infinity", "-Infinity" and "NaN".
  * Errors: "aggdump: <DDF_E...>: <message>" on stderr, exit 1; usage errors exit 2. */
 #include "agg.h"
-#include "csv_reader.h"
+#include "dumputil.h"
 
 #include "alloc.h"
 
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *to)
@@ -27,28 +25,7 @@ static void usage(FILE *to)
     fprintf(to, "usage: ddf-aggdump FILE [--blocksize N]\n");
 }
 
-static void put_json_str(const char *s, size_t len)
-{
-    putchar('"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\r')
-            fputs("\\r", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
+/* An aggregation's result as JSON (dumputil.h's format). */
 static void put_value(const ddf_agg_value *v)
 {
     switch (v->dtype) {
@@ -59,15 +36,10 @@ static void put_value(const ddf_agg_value *v)
         printf("%" PRId64, v->i64);
         break;
     case DDF_DTYPE_FLOAT64:
-        if (isnan(v->f64))
-            fputs("\"NaN\"", stdout);
-        else if (isinf(v->f64))
-            fputs(v->f64 > 0 ? "\"Infinity\"" : "\"-Infinity\"", stdout);
-        else
-            printf("%.17g", v->f64);
+        dump_put_f64(stdout, v->f64);
         break;
     case DDF_DTYPE_STRING:
-        put_json_str(v->str, v->str_len);
+        dump_put_json_str(stdout, v->str, v->str_len);
         break;
     default:
         fputs("null", stdout);
@@ -113,7 +85,7 @@ static int agg_column(ddf_table **parts, size_t nparts, size_t c, ddf_dtype dtyp
     if (rc < 0)
         goto out_fini_states;
     fputs("{\"column\":", stdout);
-    put_json_str(parts[0]->names[c], strlen(parts[0]->names[c]));
+    dump_put_json_str(stdout, parts[0]->names[c], strlen(parts[0]->names[c]));
     printf(",\"agg\":\"%s\",\"value\":", ddf_agg_name(kind));
     put_value(&v);
     fputs("}\n", stdout);
@@ -128,50 +100,23 @@ out_fini_total:
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"blocksize", required_argument, NULL, 'b'},
-                                             {"help", no_argument, NULL, 'h'},
+    static const struct option longopts[] = {DUMP_LONGOPT_BLOCKSIZE, DUMP_LONGOPT_HELP,
                                              {NULL, 0, NULL, 0}};
-    ddf_csv_options opt;
-    ddf_csv_report report;
+    dump_csv in;
     ddf_error err;
-    ddf_schema *schema = NULL;
-    ddf_table **parts = NULL;
-    size_t nparts = 0;
-    int c, rc, status = 0;
+    int rc, status = 0;
 
-    ddf_csv_options_init(&opt);
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b':
-            opt.blocksize = strtoull(optarg, NULL, 10);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
+    dump_csv_init(&in, "aggdump", usage);
+    if (dump_getopt(&in, argc, argv, "h", longopts) != -1) /* no options of its own */
+        return in.status;
     if (optind != argc - 1) {
         usage(stderr);
         return 2;
     }
-    ddf_error_init(&err);
-    ddf_csv_report_init(&report);
-    rc = ddf_csv_read_file(argv[optind], &opt, 2, &schema, &parts, &nparts, &report, &err);
-    if (rc < 0) {
-        fprintf(stderr, "aggdump: %s: %s\n", ddf_err_name(rc), err.msg);
-        ddf_csv_report_fini(&report);
+    if (dump_csv_read(&in, argv[optind], 2, true, &err) < 0)
         return 1;
-    }
-    if (nparts == 0) {
-        fprintf(stderr, "aggdump: %s: no partitions\n", argv[optind]);
-        status = 1;
-        goto done;
-    }
-    for (size_t col = 0; col < parts[0]->ncols && status == 0; col++) {
-        ddf_dtype dtype = parts[0]->columns[col].dtype;
+    for (size_t col = 0; col < in.parts[0]->ncols && status == 0; col++) {
+        ddf_dtype dtype = in.parts[0]->columns[col].dtype;
 
         for (int k = 0; k < DDF_AGG_KIND_COUNT; k++) {
             ddf_dtype rdtype;
@@ -184,11 +129,11 @@ int main(int argc, char **argv)
                 status = 1;
                 break;
             }
-            rc = agg_column(parts, nparts, col, dtype, (ddf_agg_kind)k, arena, &err);
+            rc = agg_column(in.parts, in.nparts, col, dtype, (ddf_agg_kind)k, arena, &err);
             ddf_arena_free(arena);
             if (rc < 0) {
                 fprintf(stderr, "aggdump: %s: column %s, %s: %s\n", ddf_err_name(rc),
-                        parts[0]->names[col], ddf_agg_name((ddf_agg_kind)k), err.msg);
+                        in.parts[0]->names[col], ddf_agg_name((ddf_agg_kind)k), err.msg);
                 status = 1;
                 break;
             }
@@ -196,9 +141,6 @@ int main(int argc, char **argv)
     }
     if (fflush(stdout) != 0)
         status = 1;
-done:
-    ddf_csv_report_fini(&report);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
+    dump_csv_fini(&in);
     return status;
 }

@@ -1,6 +1,6 @@
 # ddf's expression language (parse, check, eval, filter) against pandas/numpy.
 add_executable(ddf-exprdump ${CMAKE_CURRENT_SOURCE_DIR}/exprdump.c)
-target_link_libraries(ddf-exprdump PRIVATE ddf_common ddf_warnings)
+target_link_libraries(ddf-exprdump PRIVATE ddf_dumputil ddf_warnings)
 
 add_test(NAME diff.expr_vs_pandas
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/expr_vs_pandas.py

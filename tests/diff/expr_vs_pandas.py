@@ -49,7 +49,6 @@ any failure.
 """
 import argparse
 import ast
-import csv
 import json
 import math
 import os
@@ -60,6 +59,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from difftest import maybe, write_csv  # noqa: E402
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -105,10 +107,6 @@ def float_value(rng):
     if r < 0.15:
         return repr(rng.uniform(-1e-6, 1e-6))
     return repr(round(rng.uniform(-100, 100), rng.choice([1, 2, 6, 12])))
-
-
-def maybe(rng, p, text):
-    return "" if rng.random() < p else text
 
 
 def make_rows(rng, nrows):
@@ -963,10 +961,7 @@ def main():
     header = list(KINDS)
     rows = make_rows(rng, args.rows)
     path = os.path.join(args.workdir, "frame.csv")
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
+    write_csv(path, header, rows)
     # round_trip: pandas' default float parser may be 1 ulp off; ddf's is correctly rounded.
     df = pd.read_csv(path, low_memory=False, float_precision="round_trip",
                      dtype={c: str for c in PINNED})

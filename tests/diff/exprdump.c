@@ -20,7 +20,7 @@
  * from --exprs FILE: one per line, "e<TAB>expr" to evaluate, "f<TAB>expr" to filter.
  * Errors of the tool itself: "exprdump: <DDF_E...>: <message>" on stderr, exit 1; usage
  * errors exit 2. */
-#include "csv_reader.h"
+#include "dumputil.h"
 #include "eval.h"
 #include "expr.h"
 
@@ -28,13 +28,10 @@
 
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-
-#define MAX_PINS 64
 
 typedef struct dump {
     const ddf_schema *schema;
@@ -49,69 +46,11 @@ static void usage(FILE *to)
                 "[--filter] [--exprs FILE] [EXPR...]\n");
 }
 
-static void put_json_str(FILE *o, const char *s, size_t len)
-{
-    fputc('"', o);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c == '"' || c == '\\')
-            fprintf(o, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", o);
-        else if (c == '\r')
-            fputs("\\r", o);
-        else if (c == '\t')
-            fputs("\\t", o);
-        else if (c < 0x20)
-            fprintf(o, "\\u%04x", c);
-        else
-            fputc(c, o);
-    }
-    fputc('"', o);
-}
-
-static void put_value(FILE *o, const ddf_column *c, size_t i)
-{
-    if (!ddf_column_is_valid(c, i)) {
-        fputs("null", o);
-        return;
-    }
-    switch (c->dtype) {
-    case DDF_DTYPE_BOOL:
-        fputs(c->values.b8[i] ? "true" : "false", o);
-        break;
-    case DDF_DTYPE_INT64:
-        fprintf(o, "%" PRId64, c->values.i64[i]);
-        break;
-    case DDF_DTYPE_FLOAT64: {
-        double d = c->values.f64[i];
-        if (isnan(d))
-            fputs("\"NaN\"", o);
-        else if (isinf(d))
-            fputs(d > 0 ? "\"Infinity\"" : "\"-Infinity\"", o);
-        else
-            fprintf(o, "%.17g", d);
-        break;
-    }
-    case DDF_DTYPE_STRING: {
-        size_t len;
-        const char *s = ddf_column_str(c, i, &len);
-        put_json_str(o, s, len);
-        break;
-    }
-    default:
-        fputs("null", o);
-        break;
-    }
-}
-
 static void put_error(const char *text, int rc, const ddf_error *err)
 {
     fputs("{\"expr\":", stdout);
-    put_json_str(stdout, text, strlen(text));
-    printf(",\"error\":\"%s\",\"message\":", ddf_err_name(rc));
-    put_json_str(stdout, err->msg, strlen(err->msg));
+    dump_put_json_str(stdout, text, strlen(text));
+    dump_put_error_fields(stdout, rc, err);
     printf(",\"offset\":%" PRId64 "}\n", err->offset);
 }
 
@@ -160,7 +99,7 @@ static int eval_part(FILE *o, const dump *d, const ddf_expr *e, bool filter, con
     *dtype = c.dtype;
     for (size_t j = 0; j < n; j++) {
         fputs(*first ? "" : ",", o);
-        put_value(o, &c, d->reverse ? n - 1 - j : j);
+        dump_put_cell(o, &c, d->reverse ? n - 1 - j : j);
         *first = false;
     }
     return DDF_OK;
@@ -211,7 +150,7 @@ static int run_one(const dump *d, const char *text, bool filter)
         rc = rc == DDF_ENOMEM ? rc : DDF_OK;
     } else {
         fputs("{\"expr\":", stdout);
-        put_json_str(stdout, text, strlen(text));
+        dump_put_json_str(stdout, text, strlen(text));
         if (filter) {
             fputs(",\"rows\":[", stdout);
         } else {
@@ -259,46 +198,23 @@ static int run_file(const dump *d, const char *path)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"blocksize", required_argument, NULL, 'b'},
-                                             {"dtype", required_argument, NULL, 'd'},
+    static const struct option longopts[] = {DUMP_LONGOPT_BLOCKSIZE,
+                                             DUMP_LONGOPT_DTYPE,
                                              {"exprs", required_argument, NULL, 'x'},
                                              {"filter", no_argument, NULL, 'f'},
                                              {"reverse", no_argument, NULL, 'r'},
-                                             {"help", no_argument, NULL, 'h'},
+                                             DUMP_LONGOPT_HELP,
                                              {NULL, 0, NULL, 0}};
-    ddf_csv_options opt;
-    ddf_csv_pin pins[MAX_PINS];
-    ddf_csv_report report;
+    dump_csv in;
     ddf_error err;
-    ddf_schema *schema = NULL;
-    ddf_table **parts = NULL;
-    size_t nparts = 0;
     const char *exprs = NULL;
     bool filter = false, reverse = false;
     int c, rc = DDF_OK, status = 0;
 
-    ddf_csv_options_init(&opt);
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    dump_csv_init(&in, "exprdump", usage);
+    /* "+": options end at the file; expressions after it may start with '-'. */
+    while ((c = dump_getopt(&in, argc, argv, "+h", longopts)) >= 0) {
         switch (c) {
-        case 'b':
-            opt.blocksize = strtoull(optarg, NULL, 10);
-            break;
-        case 'd': {
-            char *eq = strchr(optarg, '=');
-            if (eq == NULL || opt.ndtypes == MAX_PINS) {
-                usage(stderr);
-                return 2;
-            }
-            *eq = '\0';
-            pins[opt.ndtypes].name = optarg;
-            if (ddf_dtype_parse(eq + 1, &pins[opt.ndtypes].dtype) < 0) {
-                fprintf(stderr, "exprdump: unknown dtype '%s'\n", eq + 1);
-                return 2;
-            }
-            opt.ndtypes++;
-            opt.dtypes = pins;
-            break;
-        }
         case 'x':
             exprs = optarg;
             break;
@@ -308,39 +224,28 @@ int main(int argc, char **argv)
         case 'r':
             reverse = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
+    if (c != -1)
+        return in.status;
     if (optind >= argc) {
         usage(stderr);
         return 2;
     }
-    ddf_error_init(&err);
-    ddf_csv_report_init(&report);
-    rc = ddf_csv_read_file(argv[optind], &opt, 2, &schema, &parts, &nparts, &report, &err);
-    if (rc < 0) {
-        fprintf(stderr, "exprdump: %s: %s\n", ddf_err_name(rc), err.msg);
-        ddf_csv_report_fini(&report);
+    rc = dump_csv_read(&in, argv[optind], 2, false, &err);
+    if (rc < 0)
         return 1;
-    }
-    dump d = {schema, parts, nparts, reverse};
+    dump d = {in.schema, in.parts, in.nparts, reverse};
     for (int k = optind + 1; k < argc && rc == DDF_OK; k++)
         rc = run_one(&d, argv[k], filter);
     if (rc == DDF_OK && exprs)
         rc = run_file(&d, exprs);
     if (rc < 0) {
-        fprintf(stderr, "exprdump: %s: %s\n", ddf_err_name(rc), ddf_strerror(rc));
+        dump_error("exprdump", rc, ddf_strerror(rc));
         status = 1;
     }
     if (fflush(stdout) != 0)
         status = 1;
-    ddf_csv_report_fini(&report);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
+    dump_csv_fini(&in);
     return status;
 }

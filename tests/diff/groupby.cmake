@@ -1,7 +1,7 @@
 # ddf's hash group-by (partials serialized, round-tripped through the codec and merged in
 # shuffled or reversed order; also merged directly and in one pass) against pandas.
 add_executable(ddf-groupbydump ${CMAKE_CURRENT_LIST_DIR}/groupbydump.c)
-target_link_libraries(ddf-groupbydump PRIVATE ddf_common ddf_warnings)
+target_link_libraries(ddf-groupbydump PRIVATE ddf_dumputil ddf_warnings)
 
 # The 1M-group case takes ~3 minutes under ASan on two cores; the sanitizer build runs
 # every other case, the normal build runs it too (both run in CI).

@@ -60,6 +60,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddfcodec  # noqa: E402
+from difftest import float_text, ours_value, py  # noqa: E402
 
 AGGS = ["count", "size", "sum", "mean", "min", "max", "std", "var", "first", "last",
         "nunique"]
@@ -79,17 +80,6 @@ def word(rng):
     # ends with a space (leading/trailing blanks are the CSV test's business).
     w = rng.choice("abcxyz") + "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(7)))
     return w.rstrip(" ") or "q"
-
-
-def float_text(rng):
-    r = rng.random()
-    if r < 0.05:
-        return rng.choice(["0.0", "-0.0", "0"])
-    if r < 0.10:
-        return repr(rng.uniform(1e11, 1e12))  # large, positive: no cancellation
-    if r < 0.15:
-        return repr(rng.uniform(-1e-6, 1e-6))
-    return repr(rng.uniform(-1e3, 1e3))
 
 
 class Key:
@@ -292,17 +282,6 @@ def result_dtypes(df, keys, spec, kinds):
 
 # ---- expected values ------------------------------------------------------------------------
 
-def py(v):
-    """A pandas/numpy scalar as plain Python; NaN, None and pd.NA as None."""
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
-
-
 def expected(df, keys, spec, dropna, kinds):
     """(rows, note): pandas' result as a list of rows, keys first then spec order."""
     g = df.groupby(keys, sort=True, dropna=dropna)
@@ -354,16 +333,6 @@ def expected(df, keys, spec, dropna, kinds):
 
 
 # ---- comparing --------------------------------------------------------------------------------
-
-def ours_value(v):
-    if v == "NaN":
-        return None
-    if v == "Infinity":
-        return math.inf
-    if v == "-Infinity":
-        return -math.inf
-    return v
-
 
 def same_key(ours, theirs):
     if ours is None or theirs is None:

@@ -20,14 +20,12 @@
  * a codec blob, for ddfcodec.py.
  * Errors: "groupbydump: <DDF_E...>: <message>" on stderr, exit 1; usage errors exit 2. */
 #include "codec.h"
-#include "csv_reader.h"
+#include "dumputil.h"
 #include "groupby.h"
 
 #include "alloc.h"
 
 #include <getopt.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,71 +61,14 @@ static void usage(FILE *to)
                 "       [--order reverse|shuffle] [--seed N] [--max-groups N] [--blob FILE]\n");
 }
 
-static void put_json_str(const char *s, size_t len)
-{
-    putchar('"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\r')
-            fputs("\\r", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
-static void put_cell(const ddf_column *c, size_t row)
-{
-    const char *s;
-    size_t len;
-    double d;
-
-    if (!ddf_column_is_valid(c, row)) {
-        fputs("null", stdout);
-        return;
-    }
-    switch (c->dtype) {
-    case DDF_DTYPE_BOOL:
-        fputs(c->values.b8[row] ? "true" : "false", stdout);
-        break;
-    case DDF_DTYPE_INT64:
-        printf("%" PRId64, c->values.i64[row]);
-        break;
-    case DDF_DTYPE_FLOAT64:
-        d = c->values.f64[row];
-        if (isnan(d))
-            fputs("\"NaN\"", stdout);
-        else if (isinf(d))
-            fputs(d > 0 ? "\"Infinity\"" : "\"-Infinity\"", stdout);
-        else
-            printf("%.17g", d);
-        break;
-    case DDF_DTYPE_STRING:
-        s = ddf_column_str(c, row, &len);
-        put_json_str(s, len);
-        break;
-    default:
-        fputs("null", stdout);
-        break;
-    }
-}
-
+/* The result table: a {"names", "dtypes"} line, then one JSON array per row. */
 static void put_table(const ddf_table *t)
 {
     fputs("{\"names\":[", stdout);
     for (size_t c = 0; c < t->ncols; c++) {
         if (c)
             putchar(',');
-        put_json_str(t->names[c], strlen(t->names[c]));
+        dump_put_json_str(stdout, t->names[c], strlen(t->names[c]));
     }
     fputs("],\"dtypes\":[", stdout);
     for (size_t c = 0; c < t->ncols; c++)
@@ -138,7 +79,7 @@ static void put_table(const ddf_table *t)
         for (size_t c = 0; c < t->ncols; c++) {
             if (c)
                 putchar(',');
-            put_cell(&t->columns[c], r);
+            dump_put_cell(stdout, &t->columns[c], r);
         }
         fputs("]\n", stdout);
     }
@@ -390,10 +331,10 @@ out_free_blob:
     return rc;
 }
 
-/* Parse the command line into 'rq' and 'opt'. 0 to go on, else the exit status + 1. */
-static int parse_args(int argc, char **argv, struct request *rq, ddf_csv_options *opt)
+/* Parse the command line into 'rq' and 'in'. 0 to go on, else the exit status + 1. */
+static int parse_args(int argc, char **argv, struct request *rq, dump_csv *in)
 {
-    static const struct option longopts[] = {{"blocksize", required_argument, NULL, 'b'},
+    static const struct option longopts[] = {DUMP_LONGOPT_BLOCKSIZE,
                                              {"keys", required_argument, NULL, 'k'},
                                              {"aggs", required_argument, NULL, 'a'},
                                              {"dropna", no_argument, NULL, 'd'},
@@ -403,18 +344,15 @@ static int parse_args(int argc, char **argv, struct request *rq, ddf_csv_options
                                              {"seed", required_argument, NULL, 's'},
                                              {"blob", required_argument, NULL, 'B'},
                                              {"max-groups", required_argument, NULL, 'g'},
-                                             {"help", no_argument, NULL, 'h'},
+                                             DUMP_LONGOPT_HELP,
                                              {NULL, 0, NULL, 0}};
     int c;
 
     memset(rq, 0, sizeof *rq);
     rq->dropna = true;
     rq->aggs = "";
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = dump_getopt(in, argc, argv, "h", longopts)) >= 0) {
         switch (c) {
-        case 'b':
-            opt->blocksize = strtoull(optarg, NULL, 10);
-            break;
         case 'k':
             rq->keys = optarg;
             break;
@@ -449,13 +387,10 @@ static int parse_args(int argc, char **argv, struct request *rq, ddf_csv_options
         case 'g':
             rq->max_groups = (size_t)strtoull(optarg, NULL, 10);
             break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            goto bad;
         }
     }
+    if (c != -1)
+        return in->status + 1;
     if (optind != argc - 1 || rq->keys == NULL || rq->keys[0] == '\0')
         goto bad;
     rq->path = argv[optind];
@@ -469,32 +404,26 @@ int main(int argc, char **argv)
 {
     struct request rq;
     struct spec sp = {.aggs = NULL};
-    ddf_csv_options opt;
-    ddf_csv_report report;
+    dump_csv in;
     ddf_error err;
-    ddf_schema *schema = NULL;
-    ddf_table **parts = NULL, *result = NULL;
+    ddf_table *result = NULL;
     ddf_groupby *gb = NULL;
-    size_t nparts = 0;
     int rc, status;
 
-    ddf_csv_options_init(&opt);
-    status = parse_args(argc, argv, &rq, &opt);
+    dump_csv_init(&in, "groupbydump", usage);
+    status = parse_args(argc, argv, &rq, &in);
     if (status)
         return status - 1;
-    ddf_error_init(&err);
-    ddf_csv_report_init(&report);
-    rc = ddf_csv_read_file(rq.path, &opt, 2, &schema, &parts, &nparts, &report, &err);
-    if (rc < 0)
-        goto fail;
-    if (nparts == 0) {
+    if (dump_csv_read(&in, rq.path, 2, false, &err) < 0)
+        return 1;
+    if (in.nparts == 0) {
         rc = ddf_error_setf(&err, DDF_EEMPTY, "%s: no partitions", rq.path);
         goto fail;
     }
-    rc = parse_spec(&rq, parts[0], &sp, &err);
+    rc = parse_spec(&rq, in.parts[0], &sp, &err);
     if (rc < 0)
         goto fail;
-    rc = group(&rq, &sp, parts, nparts, &gb, &err);
+    rc = group(&rq, &sp, in.parts, in.nparts, &gb, &err);
     if (rc < 0)
         goto fail;
     rc = ddf_groupby_result(gb, &result, &err);
@@ -510,14 +439,12 @@ int main(int argc, char **argv)
         status = 1;
     goto done;
 fail:
-    fprintf(stderr, "groupbydump: %s: %s\n", ddf_err_name(rc), err.msg);
+    dump_error("groupbydump", rc, err.msg);
     status = 1;
 done:
     ddf_table_free(result);
     ddf_groupby_free(gb);
     ddf_free(sp.aggs);
-    ddf_csv_report_fini(&report);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
+    dump_csv_fini(&in);
     return status;
 }

@@ -33,7 +33,6 @@ Prints a line per failure and per (file, blocksize), then "N passed, N failed" (
 per value_counts or top-k result compared); exits 1 on any failure.
 """
 import argparse
-import csv
 import json
 import math
 import os
@@ -42,6 +41,9 @@ import subprocess
 import sys
 
 import pandas as pd
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from difftest import maybe, missing_file_fails, write_csv  # noqa: E402
 
 BLOCKSIZES = [64, 1000, 1 << 30]
 ALPHABET = ["a", "b", "é", "ü", "日本", "𝄞", "😀", ",", '"', "Z"]
@@ -52,10 +54,6 @@ ALPHABET = ["a", "b", "é", "ü", "日本", "𝄞", "😀", ",", '"', "Z"]
 def word(rng, k):
     # Starts with a letter so that no value reads as a number, bool or NA string.
     return "w" + "".join(ALPHABET[(k * 7 + j) % len(ALPHABET)] for j in range(k % 4))
-
-
-def maybe(rng, p_null, text):
-    return "" if rng.random() < p_null else text
 
 
 FLOATS = ["0.0", "-0.0", "1.5", "-2.25", "inf", "-inf", "1e300", "3", "NaN"]
@@ -93,13 +91,6 @@ def ties_file(rng):
     rows = [["5", "", rng.choice(["True", "False"]), maybe(rng, 0.5, "1.0")]
             for _ in range(120)]
     return header, rows
-
-
-def write_csv(path, header, rows):
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
 
 
 # ---- canonical values ------------------------------------------------------------------
@@ -310,14 +301,10 @@ def main():
             print("%s %s blocksize=%d (%d value_counts, %d top-k)" %
                   ("ok  " if bad == 0 else "FAIL", name, bs, nvc, ntk))
 
-    proc = subprocess.run([args.dump, os.path.join(args.workdir, "no_such_file.csv")],
-                          capture_output=True, timeout=60)
-    if proc.returncode == 1 and proc.stderr.startswith(b"topkdump: "):
+    if missing_file_fails(args.dump, args.workdir, "topkdump"):
         passed += 1
-        print("ok   missing file: exit 1 with a message")
     else:
         failed += 1
-        print("FAIL missing file: exit %d, stderr %r" % (proc.returncode, proc.stderr))
 
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

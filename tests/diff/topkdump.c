@@ -15,7 +15,7 @@
  * "-0.0"; non-finite as the strings "Infinity", "-Infinity", "NaN") or JSON strings (bytes >= 0x80 pass through).
  * Errors: "topkdump: <DDF_E...>: <message>" on stderr, exit 1; usage errors exit 2. */
 #include "codec.h"
-#include "csv_reader.h"
+#include "dumputil.h"
 #include "topk.h"
 #include "value_counts.h"
 
@@ -35,61 +35,14 @@ static void usage(FILE *to)
     fprintf(to, "usage: ddf-topkdump FILE [--blocksize N] [--topk N:METHOD:KEEP:COLS]...\n");
 }
 
-static void put_json_str(const char *s, size_t len)
-{
-    putchar('"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\r')
-            fputs("\\r", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
+/* A cell as dumputil.h prints it, but a float zero as "0.0" or "-0.0": "-0" would read
+ * as the int 0 and lose the sign the test checks. */
 static void put_cell(const ddf_column *c, size_t r)
 {
-    const char *s;
-    size_t len;
-    double d;
-
-    if (!ddf_column_is_valid(c, r)) {
-        fputs("null", stdout);
-        return;
-    }
-    switch (c->dtype) {
-    case DDF_DTYPE_BOOL:
-        fputs(c->values.b8[r] ? "true" : "false", stdout);
-        break;
-    case DDF_DTYPE_INT64:
-        printf("%" PRId64, c->values.i64[r]);
-        break;
-    case DDF_DTYPE_FLOAT64:
-        d = c->values.f64[r];
-        if (isnan(d))
-            fputs("\"NaN\"", stdout);
-        else if (isinf(d))
-            fputs(d > 0 ? "\"Infinity\"" : "\"-Infinity\"", stdout);
-        else if (d == 0)
-            fputs(signbit(d) ? "-0.0" : "0.0", stdout); /* "-0" would read as the int 0 */
-        else
-            printf("%.17g", d);
-        break;
-    default:
-        s = ddf_column_str(c, r, &len);
-        put_json_str(s, len);
-        break;
-    }
+    if (c->dtype == DDF_DTYPE_FLOAT64 && ddf_column_is_valid(c, r) && c->values.f64[r] == 0)
+        fputs(signbit(c->values.f64[r]) ? "-0.0" : "0.0", stdout);
+    else
+        dump_put_cell(stdout, c, r);
 }
 
 /* Encode and decode 'in' (freed) into *out, as a partial travels from a worker. */
@@ -139,7 +92,7 @@ static int value_counts(ddf_table **parts, size_t nparts, size_t c, ddf_error *e
             if (rc < 0)
                 break;
             fputs("{\"op\":\"value_counts\",\"column\":", stdout);
-            put_json_str(parts[0]->names[c], strlen(parts[0]->names[c]));
+            dump_put_json_str(stdout, parts[0]->names[c], strlen(parts[0]->names[c]));
             printf(",\"dropna\":%s,\"normalize\":%s,\"values\":[", dropna ? "true" : "false",
                    normalize ? "true" : "false");
             for (size_t k = 0; k < r->nrows; k++) {
@@ -212,9 +165,8 @@ static int topk(ddf_table **parts, size_t nparts, const char *spec, ddf_error *e
     rc = ddf_topk_new(parts[0], keys, nkeys, n, largest, keep, &total, err);
     if (rc == DDF_ETYPE) {
         fputs("{\"op\":\"topk\",\"spec\":", stdout);
-        put_json_str(spec, strlen(spec));
-        printf(",\"error\":\"%s\",\"message\":", ddf_err_name(rc));
-        put_json_str(err->msg, strlen(err->msg));
+        dump_put_json_str(stdout, spec, strlen(spec));
+        dump_put_error_fields(stdout, rc, err);
         fputs("}\n", stdout);
         return DDF_OK;
     }
@@ -243,7 +195,7 @@ static int topk(ddf_table **parts, size_t nparts, const char *spec, ddf_error *e
         size_t ncols = r->ncols - 2;
 
         fputs("{\"op\":\"topk\",\"spec\":", stdout);
-        put_json_str(spec, strlen(spec));
+        dump_put_json_str(stdout, spec, strlen(spec));
         fputs(",\"rows\":[", stdout);
         for (size_t k = 0; k < r->nrows; k++) {
             uint64_t part = (uint64_t)r->columns[ncols].values.i64[k];
@@ -274,71 +226,41 @@ static int topk(ddf_table **parts, size_t nparts, const char *spec, ddf_error *e
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"blocksize", required_argument, NULL, 'b'},
+    static const struct option longopts[] = {DUMP_LONGOPT_BLOCKSIZE,
                                              {"topk", required_argument, NULL, 't'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+                                             DUMP_LONGOPT_HELP, {NULL, 0, NULL, 0}};
     const char *specs[MAX_SPECS];
     size_t nspecs = 0;
-    ddf_csv_options opt;
-    ddf_csv_report report;
+    dump_csv in;
     ddf_error err;
-    ddf_schema *schema = NULL;
-    ddf_table **parts = NULL;
-    size_t nparts = 0;
     int c, rc = 0, status = 0;
 
-    ddf_csv_options_init(&opt);
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b':
-            opt.blocksize = strtoull(optarg, NULL, 10);
-            break;
-        case 't':
-            if (nspecs == MAX_SPECS) {
-                fprintf(stderr, "topkdump: more than %d --topk\n", MAX_SPECS);
-                return 2;
-            }
-            specs[nspecs++] = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
+    dump_csv_init(&in, "topkdump", usage);
+    while ((c = dump_getopt(&in, argc, argv, "h", longopts)) == 't') {
+        if (nspecs == MAX_SPECS) {
+            fprintf(stderr, "topkdump: more than %d --topk\n", MAX_SPECS);
             return 2;
         }
+        specs[nspecs++] = optarg;
     }
+    if (c != -1)
+        return in.status;
     if (optind != argc - 1) {
         usage(stderr);
         return 2;
     }
-    ddf_error_init(&err);
-    ddf_csv_report_init(&report);
-    rc = ddf_csv_read_file(argv[optind], &opt, 2, &schema, &parts, &nparts, &report, &err);
-    if (rc < 0) {
-        fprintf(stderr, "topkdump: %s: %s\n", ddf_err_name(rc), err.msg);
-        ddf_csv_report_fini(&report);
+    if (dump_csv_read(&in, argv[optind], 2, true, &err) < 0)
         return 1;
-    }
-    if (nparts == 0) {
-        fprintf(stderr, "topkdump: %s: no partitions\n", argv[optind]);
-        status = 1;
-        goto done;
-    }
-    for (size_t col = 0; col < parts[0]->ncols && rc == 0; col++)
-        rc = value_counts(parts, nparts, col, &err);
+    for (size_t col = 0; col < in.parts[0]->ncols && rc == 0; col++)
+        rc = value_counts(in.parts, in.nparts, col, &err);
     for (size_t k = 0; k < nspecs && rc == 0; k++)
-        rc = topk(parts, nparts, specs[k], &err);
+        rc = topk(in.parts, in.nparts, specs[k], &err);
     if (rc < 0) {
-        fprintf(stderr, "topkdump: %s: %s\n", ddf_err_name(rc), err.msg);
+        dump_error("topkdump", rc, err.msg);
         status = 1;
     }
     if (fflush(stdout) != 0)
         status = 1;
-done:
-    ddf_csv_report_fini(&report);
-    ddf_csv_parts_free(parts, nparts);
-    ddf_schema_free(schema);
+    dump_csv_fini(&in);
     return status;
 }

@@ -17,14 +17,6 @@
 /* |got - want| <= eps (this cmocka has no assert_double_equal) */
 #define assert_near(got, want, eps) assert_true(fabs((double)(got) - (double)(want)) <= (eps))
 
-static int restore_libc(void **state)
-{
-    (void)state;
-    ddf_alloc_set(NULL);
-    ddf_test_fail_after(-1);
-    return 0;
-}
-
 /* ---- column builders ---- */
 
 static ddf_column int_col(ddf_arena *a, const int64_t *v, size_t n)
@@ -798,9 +790,9 @@ int main(void)
         cmocka_unit_test(test_agg_states_survive_the_codec_round_trip),
         cmocka_unit_test(test_agg_states_from_a_foreign_table_are_corrupt),
         cmocka_unit_test_teardown(test_agg_nunique_fails_cleanly_at_every_allocation,
-                                  restore_libc),
+                                  ddf_test_restore_libc),
         cmocka_unit_test_teardown(test_agg_serialization_fails_cleanly_at_every_allocation,
-                                  restore_libc),
+                                  ddf_test_restore_libc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,16 +54,6 @@ static ddf_table *sample(void)
     return t;
 }
 
-static ddf_schema *schema_of(const ddf_table *t)
-{
-    ddf_schema *s = ddf_schema_new();
-    assert_non_null(s);
-    for (size_t k = 0; k < t->ncols; k++)
-        assert_int_equal(
-            ddf_schema_add(s, t->names[k], strlen(t->names[k]), t->columns[k].dtype, 0), DDF_OK);
-    return s;
-}
-
 typedef struct fx {
     ddf_table *t;
     ddf_schema *schema;
@@ -78,7 +68,7 @@ static int setup(void **state)
 {
     (void)state;
     F.t = sample();
-    F.schema = schema_of(F.t);
+    F.schema = ddf_test_schema_of(F.t);
     F.arena = ddf_arena_new();
     return F.arena ? 0 : -1;
 }
@@ -584,7 +574,7 @@ static void test_eval_astype_float_to_string_matches_python_str(void **state)
     for (size_t k = 0; k < ncases; k++)
         assert_int_equal(ddf_column_append_f64(&t->columns[0], t->arena, cases[k].d), DDF_OK);
     t->nrows = ncases;
-    ddf_schema *schema = schema_of(t);
+    ddf_schema *schema = ddf_test_schema_of(t);
     ddf_arena *arena = ddf_arena_new();
     ddf_expr *e = NULL;
     ddf_error err;
@@ -924,7 +914,7 @@ static void test_eval_random_expressions_match_a_scalar_reference(void **state)
     rng_state = 20261126;
     for (int round = 0; round < 40; round++) {
         ddf_table *t = random_table(1 + rnd() % 40);
-        ddf_schema *schema = schema_of(t);
+        ddf_schema *schema = ddf_test_schema_of(t);
         ddf_arena *arena = ddf_arena_new();
         assert_non_null(arena);
         for (int q = 0; q < 50; q++) {

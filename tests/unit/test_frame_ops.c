@@ -147,20 +147,10 @@ static void assert_tables_equal(const ddf_table *got, const ddf_table *want)
     assert_true(ddf_table_equal(a, b));
 }
 
-static ddf_schema *schema_of(const ddf_table *t)
-{
-    ddf_schema *s = ddf_schema_new();
-    assert_non_null(s);
-    for (size_t k = 0; k < t->ncols; k++)
-        assert_int_equal(
-            ddf_schema_add(s, t->names[k], strlen(t->names[k]), t->columns[k].dtype, 0), DDF_OK);
-    return s;
-}
-
 /* Parse and check 'text' against t's columns into 'arena'. */
 static ddf_expr *compile(const ddf_table *t, const char *text, ddf_arena *arena)
 {
-    ddf_schema *s = schema_of(t);
+    ddf_schema *s = ddf_test_schema_of(t);
     ddf_expr *e = NULL;
     ddf_error err;
 

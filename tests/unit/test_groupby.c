@@ -14,54 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int restore_libc(void **state)
-{
-    (void)state;
-    ddf_alloc_set(NULL);
-    ddf_test_fail_after(-1);
-    return 0;
-}
-
-/* ---- table builders: a row spec per column, one token per row, "." = null ---- */
-
-/* A table of 'ncols' columns named names[c], typed dtypes[c], with rows from the
- * space-separated tokens of vals[c] ("." = null, T/F for bools). */
-static ddf_table *make_table(size_t ncols, const char *const *names, const ddf_dtype *dtypes,
-                             const char *const *vals)
-{
-    ddf_table *t = ddf_table_new(ncols);
-    size_t rows = 0;
-
-    assert_non_null(t);
-    for (size_t c = 0; c < ncols; c++) {
-        ddf_column *col = &t->columns[c];
-        char buf[256], *tok, *save;
-
-        assert_int_equal(ddf_table_set_column(t, c, names[c], strlen(names[c]), dtypes[c]),
-                         DDF_OK);
-        snprintf(buf, sizeof buf, "%s", vals[c]);
-        for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-            int rc;
-            if (strcmp(tok, ".") == 0)
-                rc = ddf_column_append_null(col, t->arena);
-            else if (dtypes[c] == DDF_DTYPE_INT64)
-                rc = ddf_column_append_i64(col, t->arena, strtoll(tok, NULL, 10));
-            else if (dtypes[c] == DDF_DTYPE_FLOAT64)
-                rc = ddf_column_append_f64(col, t->arena, strtod(tok, NULL));
-            else if (dtypes[c] == DDF_DTYPE_BOOL)
-                rc = ddf_column_append_bool(col, t->arena, tok[0] == 'T');
-            else
-                rc = ddf_column_append_str(col, t->arena, tok[0] == '_' ? "" : tok,
-                                           tok[0] == '_' ? 0 : strlen(tok));
-            assert_int_equal(rc, DDF_OK);
-        }
-        if (c > 0)
-            assert_int_equal(col->length, rows);
-        rows = col->length;
-    }
-    t->nrows = rows;
-    return t;
-}
+/* ---- helpers; tables come from ddf_test_make_table: a row spec per column, one token
+ * per row, "." = null ---- */
 
 /* Group 't' by keys with aggs in one pass; returns the result table. */
 static ddf_table *group(const ddf_table *t, const size_t *keys, size_t nkeys,
@@ -105,7 +59,7 @@ static void assert_tables_close(const ddf_table *got, const ddf_table *want)
 static void assert_table_is(const ddf_table *got, size_t ncols, const char *const *names,
                             const ddf_dtype *dtypes, const char *const *vals)
 {
-    ddf_table *want = make_table(ncols, names, dtypes, vals);
+    ddf_table *want = ddf_test_make_table(ncols, names, dtypes, vals);
 
     assert_tables_close(got, want);
     ddf_table_free(want);
@@ -119,7 +73,7 @@ static void test_groupby_int_key_drops_nulls_and_sorts(void **state)
     const char *n[] = {"k", "v"};
     ddf_dtype d[] = {DDF_DTYPE_INT64, DDF_DTYPE_FLOAT64};
     const char *v[] = {"3 -1 3 . -1 2 3", "1 2 3 4 5 6 ."};
-    ddf_table *t = make_table(2, n, d, v), *r;
+    ddf_table *t = ddf_test_make_table(2, n, d, v), *r;
     size_t keys[] = {0};
     ddf_groupby_agg aggs[] = {{1, DDF_AGG_SUM}};
 
@@ -138,7 +92,7 @@ static void test_groupby_float_key_nan_is_null_and_signed_zeros_are_one(void **s
     const char *n[] = {"k", "v"};
     ddf_dtype d[] = {DDF_DTYPE_FLOAT64, DDF_DTYPE_INT64};
     const char *v[] = {"0.5 nan -0.0 0.0 -2.5 . 0.5", "1 2 3 4 5 6 7"};
-    ddf_table *t = make_table(2, n, d, v), *r;
+    ddf_table *t = ddf_test_make_table(2, n, d, v), *r;
     size_t keys[] = {0};
     ddf_groupby_agg aggs[] = {{1, DDF_AGG_SUM}};
 
@@ -158,7 +112,7 @@ static void test_groupby_bool_and_string_keys_sort_like_pandas(void **state)
     const char *n[] = {"b", "s", "v"};
     ddf_dtype d[] = {DDF_DTYPE_BOOL, DDF_DTYPE_STRING, DDF_DTYPE_INT64};
     const char *v[] = {"T F . T F T", "b a _ B . b", "1 2 3 4 5 6"};
-    ddf_table *t = make_table(3, n, d, v), *r;
+    ddf_table *t = ddf_test_make_table(3, n, d, v), *r;
     size_t kb[] = {0}, ks[] = {1};
     ddf_groupby_agg aggs[] = {{2, DDF_AGG_SUM}};
 
@@ -181,7 +135,7 @@ static void test_groupby_two_and_three_keys_of_mixed_dtypes(void **state)
                      DDF_DTYPE_INT64};
     const char *v[] = {"x y x x y x .", "T F T F F T T", "1 1 1 2 1 . 1",
                        "1.5 1.5 1.5 1.5 2.5 1.5 1.5", "1 2 3 4 5 6 7"};
-    ddf_table *t = make_table(5, n, d, v), *r;
+    ddf_table *t = ddf_test_make_table(5, n, d, v), *r;
     size_t k2[] = {0, 1}, k3[] = {0, 2, 3};
     ddf_groupby_agg aggs[] = {{4, DDF_AGG_SUM}};
 
@@ -209,7 +163,7 @@ static void test_groupby_many_aggregations_in_one_pass_are_named_by_column(void 
     const char *n[] = {"k", "v", "s"};
     ddf_dtype d[] = {DDF_DTYPE_STRING, DDF_DTYPE_FLOAT64, DDF_DTYPE_STRING};
     const char *v[] = {"a b a a", "1 10 . 3", "p q . r"};
-    ddf_table *t = make_table(3, n, d, v), *r;
+    ddf_table *t = ddf_test_make_table(3, n, d, v), *r;
     size_t keys[] = {0};
     ddf_groupby_agg aggs[] = {{1, DDF_AGG_SUM},  {1, DDF_AGG_MEAN}, {1, DDF_AGG_MAX},
                               {1, DDF_AGG_VAR},  {2, DDF_AGG_COUNT}};
@@ -228,7 +182,7 @@ static void test_groupby_selection_vector_restricts_rows(void **state)
     (void)state;
     const char *n[] = {"k", "v"};
     ddf_dtype d[] = {DDF_DTYPE_INT64, DDF_DTYPE_INT64};
-    ddf_table *t = make_table(2, n, d, (const char *[]){"1 2 1 2 3", "1 2 3 4 5"}), *r;
+    ddf_table *t = ddf_test_make_table(2, n, d, (const char *[]){"1 2 1 2 3", "1 2 3 4 5"}), *r;
     size_t keys[] = {0};
     ddf_groupby_agg aggs[] = {{1, DDF_AGG_SUM}};
     uint32_t sel[] = {0, 3, 2};
@@ -252,7 +206,7 @@ static void test_groupby_bad_specs_are_rejected(void **state)
     (void)state;
     const char *n[] = {"k", "s"};
     ddf_dtype d[] = {DDF_DTYPE_INT64, DDF_DTYPE_STRING};
-    ddf_table *t = make_table(2, n, d, (const char *[]){"1", "a"});
+    ddf_table *t = ddf_test_make_table(2, n, d, (const char *[]){"1", "a"});
     size_t keys[] = {0, 0, 0, 0}, bad[] = {7};
     ddf_groupby_agg sum_s[] = {{1, DDF_AGG_SUM}};
     ddf_groupby *gb;
@@ -271,7 +225,7 @@ static void test_groupby_group_limit_is_a_clear_error(void **state)
     (void)state;
     const char *n[] = {"k"};
     ddf_dtype d[] = {DDF_DTYPE_INT64};
-    ddf_table *t = make_table(1, n, d, (const char *[]){"1 2 3 1 4"}), *r;
+    ddf_table *t = ddf_test_make_table(1, n, d, (const char *[]){"1 2 3 1 4"}), *r;
     size_t keys[] = {0};
     ddf_groupby *gb;
     ddf_error err;
@@ -704,7 +658,7 @@ int main(void)
         cmocka_unit_test(test_groupby_int_keys_from_dense_to_sparse_match_a_reference),
         cmocka_unit_test(test_groupby_partial_survives_the_codec_round_trip),
         cmocka_unit_test_teardown(test_groupby_fails_cleanly_at_every_allocation,
-                                  restore_libc),
+                                  ddf_test_restore_libc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,54 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int restore_libc(void **state)
-{
-    (void)state;
-    ddf_alloc_set(NULL);
-    ddf_test_fail_after(-1);
-    return 0;
-}
-
 /* ---- builders ---- */
-
-/* A table of 'ncols' columns named names[c], typed dtypes[c], with rows from the
- * space-separated tokens of vals[c] ("." = null, T/F for bools, "_" = ""). */
-static ddf_table *make_table(size_t ncols, const char *const *names, const ddf_dtype *dtypes,
-                             const char *const *vals)
-{
-    ddf_table *t = ddf_table_new(ncols);
-    size_t rows = 0;
-
-    assert_non_null(t);
-    for (size_t c = 0; c < ncols; c++) {
-        ddf_column *col = &t->columns[c];
-        char buf[512], *tok, *save;
-
-        assert_int_equal(ddf_table_set_column(t, c, names[c], strlen(names[c]), dtypes[c]),
-                         DDF_OK);
-        snprintf(buf, sizeof buf, "%s", vals[c]);
-        for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-            int rc;
-            if (strcmp(tok, ".") == 0)
-                rc = ddf_column_append_null(col, t->arena);
-            else if (dtypes[c] == DDF_DTYPE_INT64)
-                rc = ddf_column_append_i64(col, t->arena, strtoll(tok, NULL, 10));
-            else if (dtypes[c] == DDF_DTYPE_FLOAT64)
-                rc = ddf_column_append_f64(col, t->arena, strtod(tok, NULL));
-            else if (dtypes[c] == DDF_DTYPE_BOOL)
-                rc = ddf_column_append_bool(col, t->arena, tok[0] == 'T');
-            else
-                rc = ddf_column_append_str(col, t->arena, tok[0] == '_' ? "" : tok,
-                                           tok[0] == '_' ? 0 : strlen(tok));
-            assert_int_equal(rc, DDF_OK);
-        }
-        if (c > 0)
-            assert_int_equal(col->length, rows);
-        rows = col->length;
-    }
-    t->nrows = rows;
-    return t;
-}
 
 /* The top-k of 't' in one pass, with positions. */
 static ddf_table *topk(const ddf_table *t, const size_t *keys, size_t nkeys, size_t n,
@@ -115,7 +68,7 @@ static void test_topk_nulls_come_last_and_fill_up_as_in_pandas(void **state)
     static const char *const names[] = {"a"};
     static const ddf_dtype dt[] = {DDF_DTYPE_FLOAT64};
     static const char *const vals[] = {"1 nan 2 . 3"};
-    ddf_table *t = make_table(1, names, dt, vals);
+    ddf_table *t = ddf_test_make_table(1, names, dt, vals);
     const size_t k0[] = {0};
 
     (void)state;
@@ -136,7 +89,7 @@ static void test_topk_ties_for_keep_first_last_and_all(void **state)
     static const char *const names[] = {"v", "s"};
     static const ddf_dtype dt[] = {DDF_DTYPE_INT64, DDF_DTYPE_STRING};
     static const char *const vals[] = {"1 2 2 2 3", "a é 日本 _ 😀"};
-    ddf_table *t = make_table(2, names, dt, vals);
+    ddf_table *t = ddf_test_make_table(2, names, dt, vals);
     const size_t k0[] = {0};
     ddf_table *r;
 
@@ -168,7 +121,7 @@ static void test_topk_signed_zeros_tie_and_infinities_order(void **state)
     static const char *const names[] = {"f"};
     static const ddf_dtype dt[] = {DDF_DTYPE_FLOAT64};
     static const char *const vals[] = {"0.0 -0.0 0.0 inf -inf -1"};
-    ddf_table *t = make_table(1, names, dt, vals);
+    ddf_table *t = ddf_test_make_table(1, names, dt, vals);
     const size_t k0[] = {0};
 
     (void)state;
@@ -185,7 +138,7 @@ static void test_topk_bools_order_false_before_true(void **state)
     static const char *const names[] = {"b"};
     static const ddf_dtype dt[] = {DDF_DTYPE_BOOL};
     static const char *const vals[] = {"T . F T"};
-    ddf_table *t = make_table(1, names, dt, vals);
+    ddf_table *t = ddf_test_make_table(1, names, dt, vals);
     const size_t k0[] = {0};
 
     (void)state;
@@ -201,7 +154,7 @@ static void test_topk_several_order_columns_are_lexicographic(void **state)
     static const char *const names[] = {"a", "b"};
     static const ddf_dtype dt[] = {DDF_DTYPE_INT64, DDF_DTYPE_FLOAT64};
     static const char *const vals[] = {"3 3 3 1", "1 nan 2 5"};
-    ddf_table *t = make_table(2, names, dt, vals);
+    ddf_table *t = ddf_test_make_table(2, names, dt, vals);
     const size_t ab[] = {0, 1}, ba[] = {1, 0};
 
     (void)state;
@@ -220,7 +173,8 @@ static void test_topk_n_zero_n_over_rows_and_empty_tables(void **state)
     static const ddf_dtype dt[] = {DDF_DTYPE_INT64, DDF_DTYPE_STRING};
     static const char *const vals[] = {"5 4", "x y"};
     static const char *const none[] = {"", ""};
-    ddf_table *t = make_table(2, names, dt, vals), *e = make_table(2, names, dt, none), *r;
+    ddf_table *t = ddf_test_make_table(2, names, dt, vals);
+    ddf_table *e = ddf_test_make_table(2, names, dt, none), *r;
     const size_t k0[] = {0};
     unsigned char *blob;
     size_t len;
@@ -243,7 +197,7 @@ static void test_topk_selection_vector_restricts_rows(void **state)
     static const char *const names[] = {"a"};
     static const ddf_dtype dt[] = {DDF_DTYPE_INT64};
     static const char *const vals[] = {"9 1 8 2 7"};
-    ddf_table *t = make_table(1, names, dt, vals), *r;
+    ddf_table *t = ddf_test_make_table(1, names, dt, vals), *r;
     const size_t k0[] = {0};
     const uint32_t sel[] = {1, 3, 4};
     ddf_topk *tk;
@@ -265,14 +219,6 @@ static void test_topk_selection_vector_restricts_rows(void **state)
 
 /* ---- random splits against a naive sort ---- */
 
-static uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
 /* A random table: i int64, f float64 (-0.0, 0.0, NaN, inf), b bool, s string, with
  * nulls and few distinct values so that ties are common. */
 static ddf_table *random_table(size_t nrows, uint64_t *rng)
@@ -290,7 +236,7 @@ static ddf_table *random_table(size_t nrows, uint64_t *rng)
     for (size_t r = 0; r < nrows; r++) {
         for (size_t c = 0; c < 4; c++) {
             ddf_column *col = &t->columns[c];
-            uint64_t v = next_rand(rng);
+            uint64_t v = ddf_test_next_rand(rng);
             int rc;
 
             if (v % 7 == 0)
@@ -312,39 +258,6 @@ static ddf_table *random_table(size_t nrows, uint64_t *rng)
     return t;
 }
 
-/* Rows [from, to) of 't' as a new table (floats bit for bit). */
-static ddf_table *slice(const ddf_table *t, size_t from, size_t to)
-{
-    ddf_table *s = ddf_table_new(t->ncols);
-
-    assert_non_null(s);
-    for (size_t c = 0; c < t->ncols; c++) {
-        const ddf_column *src = &t->columns[c];
-        ddf_column *dst = &s->columns[c];
-
-        assert_int_equal(ddf_table_set_column(s, c, t->names[c], strlen(t->names[c]),
-                                              src->dtype), DDF_OK);
-        for (size_t r = from; r < to; r++) {
-            const char *p;
-            size_t len;
-            int rc;
-
-            if (!ddf_column_is_valid(src, r))
-                rc = ddf_column_append_null(dst, s->arena);
-            else if (src->dtype == DDF_DTYPE_STRING) {
-                p = ddf_column_str(src, r, &len);
-                rc = ddf_column_append_str(dst, s->arena, p, len);
-            } else if (src->dtype == DDF_DTYPE_BOOL)
-                rc = ddf_column_append_bool(dst, s->arena, src->values.b8[r]);
-            else
-                rc = ddf_column_append_i64(dst, s->arena, src->values.i64[r]);
-            assert_int_equal(rc, DDF_OK);
-        }
-    }
-    s->nrows = to - from;
-    return s;
-}
-
 /* The spec of one naive sort. */
 typedef struct spec {
     const ddf_table *t;
@@ -354,11 +267,6 @@ typedef struct spec {
     ddf_topk_keep keep;
 } spec;
 
-static bool missing(const ddf_column *c, size_t i)
-{
-    return !ddf_column_is_valid(c, i) || (c->dtype == DDF_DTYPE_FLOAT64 && isnan(c->values.f64[i]));
-}
-
 /* Order values of rows i and j: < 0 when i comes first; *nulls when tied with a null. */
 static int naive_keys(const spec *sp, size_t i, size_t j, bool *nulls)
 {
@@ -367,12 +275,12 @@ static int naive_keys(const spec *sp, size_t i, size_t j, bool *nulls)
         const ddf_column *c = &sp->t->columns[sp->keys[k]];
         double x, y;
 
-        if (missing(c, i) && missing(c, j)) {
+        if (ddf_test_is_missing(c, i) && ddf_test_is_missing(c, j)) {
             *nulls = true;
             continue;
         }
-        if (missing(c, i) || missing(c, j))
-            return missing(c, i) ? 1 : -1;
+        if (ddf_test_is_missing(c, i) || ddf_test_is_missing(c, j))
+            return ddf_test_is_missing(c, i) ? 1 : -1;
         if (c->dtype == DDF_DTYPE_INT64) {
             if (c->values.i64[i] != c->values.i64[j])
                 return (c->values.i64[i] < c->values.i64[j]) == sp->largest ? 1 : -1;
@@ -415,31 +323,17 @@ static size_t naive_topk(const spec *sp, size_t n, size_t *out)
     return take;
 }
 
-/* Encode and decode a partial, as a worker's answer travels. */
-static ddf_table *through_codec(const ddf_table *t)
-{
-    unsigned char *blob;
-    size_t len;
-    ddf_table *back;
-    ddf_error err;
-
-    assert_int_equal(ddf_codec_encode(t, &blob, &len, &err), DDF_OK);
-    assert_int_equal(ddf_codec_decode(blob, len, &back, &err), DDF_OK);
-    ddf_free(blob);
-    assert_true(ddf_table_equal(t, back));
-    return back;
-}
-
 static void test_topk_random_splits_merge_to_the_one_pass_result(void **state)
 {
     uint64_t rng = 0x2545f4914f6cdd1dull;
 
     (void)state;
     for (int trial = 0; trial < 300; trial++) {
-        size_t nrows = next_rand(&rng) % 250, nparts = 1 + next_rand(&rng) % 64;
-        size_t nkeys = 1 + next_rand(&rng) % 3, keys[3], n = next_rand(&rng) % (nrows + 4);
-        bool largest = next_rand(&rng) & 1;
-        ddf_topk_keep keep = (ddf_topk_keep)(next_rand(&rng) % 3);
+        size_t nrows = ddf_test_next_rand(&rng) % 250, nparts = 1 + ddf_test_next_rand(&rng) % 64;
+        size_t nkeys = 1 + ddf_test_next_rand(&rng) % 3, keys[3];
+        size_t n = ddf_test_next_rand(&rng) % (nrows + 4);
+        bool largest = ddf_test_next_rand(&rng) & 1;
+        ddf_topk_keep keep = (ddf_topk_keep)(ddf_test_next_rand(&rng) % 3);
         ddf_table *t = random_table(nrows, &rng), *whole, *merged;
         ddf_table **partials = calloc(nparts, sizeof(*partials));
         size_t *perm = calloc(nparts, sizeof(size_t)), *start = calloc(nparts, sizeof(size_t));
@@ -449,11 +343,11 @@ static void test_topk_random_splits_merge_to_the_one_pass_result(void **state)
         spec sp;
 
         for (size_t k = 0; k < nkeys; k++)
-            keys[k] = next_rand(&rng) % 3; /* i, f, b; repeats allowed, as in pandas */
+            keys[k] = ddf_test_next_rand(&rng) % 3; /* i, f, b; repeats allowed, as in pandas */
         assert_int_equal(ddf_topk_new(t, keys, nkeys, n, largest, keep, &one, &err), DDF_OK);
         for (size_t p = 0; p < nparts; p++) {
             size_t from = nrows * p / nparts, to = nrows * (p + 1) / nparts;
-            ddf_table *s = slice(t, from, to), *pt;
+            ddf_table *s = ddf_test_slice(t, from, to), *pt;
             ddf_topk *tk;
 
             start[p] = from;
@@ -462,21 +356,16 @@ static void test_topk_random_splits_merge_to_the_one_pass_result(void **state)
             assert_int_equal(ddf_topk_update(tk, s, NULL, 0, p, &err), DDF_OK);
             assert_int_equal(ddf_topk_update(one, s, NULL, 0, p, &err), DDF_OK);
             assert_int_equal(ddf_topk_to_table(tk, &pt, &err), DDF_OK);
-            partials[p] = through_codec(pt);
+            partials[p] = ddf_test_through_codec(pt);
             ddf_table_free(pt);
             ddf_topk_free(tk);
             ddf_table_free(s);
-            perm[p] = p;
         }
-        for (size_t p = nparts; p > 1; p--) {
-            size_t j = next_rand(&rng) % p, x = perm[p - 1];
-            perm[p - 1] = perm[j];
-            perm[j] = x;
-        }
+        ddf_test_shuffled_order(perm, nparts, &rng);
         assert_int_equal(ddf_topk_new(t, keys, nkeys, n, largest, keep, &total, &err), DDF_OK);
         assert_int_equal(ddf_topk_new(t, keys, nkeys, n, largest, keep, &group, &err), DDF_OK);
         for (size_t k = 0; k < nparts; k++) {
-            ddf_topk *into = next_rand(&rng) % 3 == 0 ? group : total;
+            ddf_topk *into = ddf_test_next_rand(&rng) % 3 == 0 ? group : total;
             assert_int_equal(ddf_topk_merge_table(into, partials[perm[k]], &err), DDF_OK);
         }
         assert_int_equal(ddf_topk_merge(total, group, &err), DDF_OK);
@@ -538,7 +427,7 @@ static void test_topk_big_n_over_a_permutation(void **state)
     static const ddf_dtype dt[] = {DDF_DTYPE_FLOAT64};
     static const char *const none[] = {""};
     const size_t nrows = 200000, n = 50000, k0[] = {0};
-    ddf_table *t = make_table(1, names, dt, none), *r;
+    ddf_table *t = ddf_test_make_table(1, names, dt, none), *r;
 
     (void)state;
     for (size_t i = 0; i < nrows; i++) /* 7919 is prime to nrows: a permutation */
@@ -560,7 +449,7 @@ static void test_topk_bad_specs_are_rejected(void **state)
     static const char *const names[] = {"a", "s", "b"};
     static const ddf_dtype dt[] = {DDF_DTYPE_INT64, DDF_DTYPE_STRING, DDF_DTYPE_BOOL};
     static const char *const vals[] = {"1", "x", "T"};
-    ddf_table *t = make_table(3, names, dt, vals);
+    ddf_table *t = ddf_test_make_table(3, names, dt, vals);
     const size_t k0[] = {0}, ks[] = {1}, kbad[] = {3};
     size_t many[DDF_TOPK_MAX_KEYS + 1] = {0};
     ddf_topk *tk;
@@ -606,7 +495,8 @@ static void test_topk_mismatched_tables_and_topks_are_rejected(void **state)
     static const ddf_dtype dt[] = {DDF_DTYPE_INT64, DDF_DTYPE_FLOAT64};
     static const ddf_dtype dt2[] = {DDF_DTYPE_INT64, DDF_DTYPE_INT64};
     static const char *const vals[] = {"1 2", "1 2"};
-    ddf_table *t = make_table(2, names, dt, vals), *t2 = make_table(2, names, dt2, vals);
+    ddf_table *t = ddf_test_make_table(2, names, dt, vals);
+    ddf_table *t2 = ddf_test_make_table(2, names, dt2, vals);
     const size_t k0[] = {0};
     const uint32_t sel[] = {2};
     ddf_topk *a, *b, *c;
@@ -654,13 +544,13 @@ static void test_topk_corrupt_partials_are_refused(void **state)
     };
     static const char *const one[] = {"a"};
     static const char *const vals1[] = {"1"};
-    ddf_table *like = make_table(1, one, dt, vals1);
+    ddf_table *like = ddf_test_make_table(1, one, dt, vals1);
     const size_t k0[] = {0};
     ddf_error err;
 
     (void)state;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        ddf_table *p = make_table(3, cases[k].names, cases[k].dtypes, cases[k].vals);
+        ddf_table *p = ddf_test_make_table(3, cases[k].names, cases[k].dtypes, cases[k].vals);
         ddf_topk *tk;
 
         assert_int_equal(ddf_topk_new(like, k0, 1, 5, true, DDF_TOPK_KEEP_FIRST, &tk, &err),
@@ -687,7 +577,7 @@ static void test_topk_keep_all_bound_is_an_error_then_spent(void **state)
     static const char *const names[] = {"a"};
     static const ddf_dtype dt[] = {DDF_DTYPE_INT64};
     static const char *const vals[] = {"5 5 5 5 5 5"};
-    ddf_table *t = make_table(1, names, dt, vals), *r;
+    ddf_table *t = ddf_test_make_table(1, names, dt, vals), *r;
     const size_t k0[] = {0};
     ddf_topk *tk;
     ddf_error err;
@@ -779,5 +669,5 @@ int main(void)
         cmocka_unit_test(test_topk_allocation_failure_is_clean),
     };
 
-    return cmocka_run_group_tests(tests, NULL, restore_libc);
+    return cmocka_run_group_tests(tests, NULL, ddf_test_restore_libc);
 }

@@ -15,45 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int restore_libc(void **state)
-{
-    (void)state;
-    ddf_alloc_set(NULL);
-    ddf_test_fail_after(-1);
-    return 0;
-}
-
 /* ---- builders ---- */
 
-/* A one-column table of 'dtype' from space-separated tokens ("." = null, T/F for bools,
- * "_" = the empty string). */
+/* A one-column table "x" of 'dtype' from space-separated tokens ("." = null, T/F for
+ * bools, "_" = the empty string). */
 static ddf_table *make_col(ddf_dtype dtype, const char *vals)
 {
-    ddf_table *t = ddf_table_new(1);
-    ddf_column *col;
-    char buf[512], *tok, *save;
+    static const char *const name[] = {"x"};
 
-    assert_non_null(t);
-    assert_int_equal(ddf_table_set_column(t, 0, "x", 1, dtype), DDF_OK);
-    col = &t->columns[0];
-    snprintf(buf, sizeof buf, "%s", vals);
-    for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        int rc;
-        if (strcmp(tok, ".") == 0)
-            rc = ddf_column_append_null(col, t->arena);
-        else if (dtype == DDF_DTYPE_INT64)
-            rc = ddf_column_append_i64(col, t->arena, strtoll(tok, NULL, 10));
-        else if (dtype == DDF_DTYPE_FLOAT64)
-            rc = ddf_column_append_f64(col, t->arena, strtod(tok, NULL));
-        else if (dtype == DDF_DTYPE_BOOL)
-            rc = ddf_column_append_bool(col, t->arena, tok[0] == 'T');
-        else
-            rc = ddf_column_append_str(col, t->arena, tok[0] == '_' ? "" : tok,
-                                       tok[0] == '_' ? 0 : strlen(tok));
-        assert_int_equal(rc, DDF_OK);
-    }
-    t->nrows = col->length;
-    return t;
+    return ddf_test_make_table(1, name, &dtype, &vals);
 }
 
 /* value_counts of 't''s column in one pass. */
@@ -238,14 +208,6 @@ static void test_value_counts_selection_vector_restricts_rows(void **state)
 
 /* ---- random splits ---- */
 
-static uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
 /* A random column of 'nrows' values of 'dtype' drawn from a few distinct ones, with
  * nulls, NaN and both zeros. */
 static ddf_table *random_col(ddf_dtype dtype, size_t nrows, uint64_t *rng)
@@ -253,13 +215,13 @@ static ddf_table *random_col(ddf_dtype dtype, size_t nrows, uint64_t *rng)
     static const char *const words[] = {"a", "b", "é", "日本", "", "zz", "😀"};
     ddf_table *t = ddf_table_new(1);
     ddf_column *col;
-    size_t k = 1 + next_rand(rng) % 12;
+    size_t k = 1 + ddf_test_next_rand(rng) % 12;
 
     assert_non_null(t);
     assert_int_equal(ddf_table_set_column(t, 0, "x", 1, dtype), DDF_OK);
     col = &t->columns[0];
     for (size_t i = 0; i < nrows; i++) {
-        uint64_t v = next_rand(rng) % (k + 1);
+        uint64_t v = ddf_test_next_rand(rng) % (k + 1);
         int rc;
 
         if (v == k)
@@ -279,46 +241,10 @@ static ddf_table *random_col(ddf_dtype dtype, size_t nrows, uint64_t *rng)
     return t;
 }
 
-/* Rows [from, to) of column 0 of 't' as a new one-column table. */
-static ddf_table *slice(const ddf_table *t, size_t from, size_t to)
-{
-    ddf_table *s = ddf_table_new(1);
-    const ddf_column *src = &t->columns[0];
-    ddf_column *dst;
-
-    assert_non_null(s);
-    assert_int_equal(ddf_table_set_column(s, 0, "x", 1, src->dtype), DDF_OK);
-    dst = &s->columns[0];
-    for (size_t r = from; r < to; r++) {
-        const char *p;
-        size_t len;
-        int rc;
-
-        if (!ddf_column_is_valid(src, r))
-            rc = ddf_column_append_null(dst, s->arena);
-        else if (src->dtype == DDF_DTYPE_STRING) {
-            p = ddf_column_str(src, r, &len);
-            rc = ddf_column_append_str(dst, s->arena, p, len);
-        } else if (src->dtype == DDF_DTYPE_BOOL)
-            rc = ddf_column_append_bool(dst, s->arena, src->values.b8[r]);
-        else
-            rc = ddf_column_append_i64(dst, s->arena, src->values.i64[r]); /* bits of f64 too */
-        assert_int_equal(rc, DDF_OK);
-    }
-    s->nrows = to - from;
-    return s;
-}
-
-/* Whether row i of 'c' is missing (null or NaN) and whether rows i, j count as one. */
-static bool missing(const ddf_column *c, size_t i)
-{
-    return !ddf_column_is_valid(c, i) || (c->dtype == DDF_DTYPE_FLOAT64 && isnan(c->values.f64[i]));
-}
-
 static bool same_value(const ddf_column *c, size_t i, size_t j)
 {
-    if (missing(c, i) || missing(c, j))
-        return missing(c, i) && missing(c, j);
+    if (ddf_test_is_missing(c, i) || ddf_test_is_missing(c, j))
+        return ddf_test_is_missing(c, i) && ddf_test_is_missing(c, j);
     if (c->dtype == DDF_DTYPE_FLOAT64)
         return c->values.f64[i] == c->values.f64[j];
     return ddf_column_value_equal(c, i, c, j);
@@ -334,7 +260,7 @@ static void assert_naive(const ddf_table *t, bool dropna, const ddf_table *r)
 
     for (size_t i = 0; i < t->nrows; i++) {
         size_t f;
-        if (dropna && missing(c, i))
+        if (dropna && ddf_test_is_missing(c, i))
             continue;
         for (f = 0; f < nfirst && !same_value(c, first[f], i); f++)
             ;
@@ -349,7 +275,7 @@ static void assert_naive(const ddf_table *t, bool dropna, const ddf_table *r)
             if (cnt[f] >= 0 && (best == nfirst || cnt[f] > cnt[best]))
                 best = f; /* strict: earlier first rows win ties */
         assert_int_equal(r->columns[1].values.i64[k], cnt[best]);
-        if (missing(c, first[best]))
+        if (ddf_test_is_missing(c, first[best]))
             assert_false(ddf_column_is_valid(&r->columns[0], k));
         else
             assert_true(ddf_column_value_equal(&r->columns[0], k, c, first[best]));
@@ -357,21 +283,6 @@ static void assert_naive(const ddf_table *t, bool dropna, const ddf_table *r)
     }
     free(first);
     free(cnt);
-}
-
-/* Encode and decode a partial, as a worker's answer travels. */
-static ddf_table *through_codec(const ddf_table *t)
-{
-    unsigned char *blob;
-    size_t len;
-    ddf_table *back;
-    ddf_error err;
-
-    assert_int_equal(ddf_codec_encode(t, &blob, &len, &err), DDF_OK);
-    assert_int_equal(ddf_codec_decode(blob, len, &back, &err), DDF_OK);
-    ddf_free(blob);
-    assert_true(ddf_table_equal(t, back));
-    return back;
 }
 
 static void test_value_counts_random_splits_merge_to_the_one_pass_result(void **state)
@@ -384,8 +295,8 @@ static void test_value_counts_random_splits_merge_to_the_one_pass_result(void **
     for (int trial = 0; trial < 200; trial++) {
         ddf_dtype dtype = dtypes[trial % 4];
         bool dropna = (trial / 4) % 2 == 0;
-        size_t nrows = next_rand(&rng) % 300;
-        size_t nparts = 1 + next_rand(&rng) % 64;
+        size_t nrows = ddf_test_next_rand(&rng) % 300;
+        size_t nparts = 1 + ddf_test_next_rand(&rng) % 64;
         ddf_table *t = random_col(dtype, nrows, &rng);
         ddf_table *one = vcount(t, dropna, false), *merged;
         ddf_table **partials = calloc(nparts, sizeof(*partials));
@@ -396,7 +307,7 @@ static void test_value_counts_random_splits_merge_to_the_one_pass_result(void **
         assert_naive(t, dropna, one);
         for (size_t p = 0; p < nparts; p++) {
             size_t from = nrows * p / nparts, to = nrows * (p + 1) / nparts;
-            ddf_table *s = slice(t, from, to), *pt;
+            ddf_table *s = ddf_test_slice(t, from, to), *pt;
             ddf_value_counts *vc;
 
             /* Slice p is partition p with rows from 0, as a worker numbers them. */
@@ -404,22 +315,17 @@ static void test_value_counts_random_splits_merge_to_the_one_pass_result(void **
             assert_int_equal(ddf_value_counts_update(vc, &s->columns[0], NULL, 0, p, &err),
                              DDF_OK);
             assert_int_equal(ddf_value_counts_to_table(vc, &pt, &err), DDF_OK);
-            partials[p] = through_codec(pt);
+            partials[p] = ddf_test_through_codec(pt);
             ddf_table_free(pt);
             ddf_value_counts_free(vc);
             ddf_table_free(s);
-            perm[p] = p;
         }
-        for (size_t p = nparts; p > 1; p--) {
-            size_t j = next_rand(&rng) % p, x = perm[p - 1];
-            perm[p - 1] = perm[j];
-            perm[j] = x;
-        }
+        ddf_test_shuffled_order(perm, nparts, &rng);
         /* Merge in random order, some partials first into a side group merged at the end. */
         assert_int_equal(ddf_value_counts_new(dtype, dropna, &total, &err), DDF_OK);
         assert_int_equal(ddf_value_counts_new(dtype, dropna, &group, &err), DDF_OK);
         for (size_t k = 0; k < nparts; k++) {
-            ddf_value_counts *into = next_rand(&rng) % 3 == 0 ? group : total;
+            ddf_value_counts *into = ddf_test_next_rand(&rng) % 3 == 0 ? group : total;
             assert_int_equal(ddf_value_counts_merge_table(into, partials[perm[k]], &err),
                              DDF_OK);
         }
@@ -648,5 +554,5 @@ int main(void)
         cmocka_unit_test(test_value_counts_allocation_failure_is_clean),
     };
 
-    return cmocka_run_group_tests(tests, NULL, restore_libc);
+    return cmocka_run_group_tests(tests, NULL, ddf_test_restore_libc);
 }
