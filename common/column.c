@@ -209,3 +209,24 @@ bool ddf_column_value_equal(const ddf_column *a, size_t i, const ddf_column *b, 
     }
     return false;
 }
+
+int ddf_column_append_from(ddf_column *col, ddf_arena *arena, const ddf_column *src,
+                           size_t row)
+{
+    const char *s;
+    size_t len;
+
+    if (!ddf_column_is_valid(src, row))
+        return ddf_column_append_null(col, arena);
+    switch (src->dtype) {
+    case DDF_DTYPE_INT64:
+        return ddf_column_append_i64(col, arena, src->values.i64[row]);
+    case DDF_DTYPE_FLOAT64:
+        return ddf_column_append_f64(col, arena, src->values.f64[row]);
+    case DDF_DTYPE_BOOL:
+        return ddf_column_append_bool(col, arena, src->values.b8[row] != 0);
+    default:
+        s = ddf_column_str(src, row, &len);
+        return ddf_column_append_str(col, arena, s, len);
+    }
+}

@@ -49,6 +49,9 @@ int ddf_column_append_f64(ddf_column *col, ddf_arena *arena, double value);
 int ddf_column_append_bool(ddf_column *col, ddf_arena *arena, bool value);
 int ddf_column_append_str(ddf_column *col, ddf_arena *arena, const char *s, size_t len);
 int ddf_column_append_null(ddf_column *col, ddf_arena *arena);
+/* Append row 'row' of 'src' (same dtype as col): its value, or null. */
+int ddf_column_append_from(ddf_column *col, ddf_arena *arena, const ddf_column *src,
+                           size_t row);
 
 static inline bool ddf_column_is_valid(const ddf_column *col, size_t row)
 {

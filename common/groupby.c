@@ -305,33 +305,16 @@ nomem:
 static int add_group(ddf_groupby *gb, const ddf_column *const *cols, size_t row,
                      ddf_error *err)
 {
-    size_t g = gb->ngroups, len;
-    const char *s;
+    size_t g = gb->ngroups;
     int rc = DDF_OK;
 
     for (size_t k = 0; k < gb->nkeys && rc == DDF_OK; k++) {
         const ddf_column *c = cols[k];
         ddf_column *dst = &gb->keys[k];
 
-        if (value_is_null(c, row)) {
-            rc = ddf_column_append_null(dst, gb->arena);
-            continue;
-        }
-        switch (c->dtype) {
-        case DDF_DTYPE_INT64:
-            rc = ddf_column_append_i64(dst, gb->arena, c->values.i64[row]);
-            break;
-        case DDF_DTYPE_FLOAT64:
-            rc = ddf_column_append_f64(dst, gb->arena, c->values.f64[row]);
-            break;
-        case DDF_DTYPE_BOOL:
-            rc = ddf_column_append_bool(dst, gb->arena, c->values.b8[row] != 0);
-            break;
-        default:
-            s = ddf_column_str(c, row, &len);
-            rc = ddf_column_append_str(dst, gb->arena, s, len);
-            break;
-        }
+        /* NaN is a null key too: stored as null, not as a NaN value */
+        rc = value_is_null(c, row) ? ddf_column_append_null(dst, gb->arena)
+                                   : ddf_column_append_from(dst, gb->arena, c, row);
     }
     if (rc < 0) /* the caller marks the group-by spent */
         return ddf_error_setf(err, DDF_ENOMEM, "group-by: out of memory copying a key");
@@ -1247,34 +1230,13 @@ int ddf_groupby_merge(ddf_groupby *dst, const ddf_groupby *src, ddf_error *err)
 static int copy_column(ddf_table *t, size_t dst, const ddf_column *src)
 {
     ddf_column *d = &t->columns[dst];
-    size_t len;
-    const char *s;
     int rc = ddf_column_reserve(d, t->arena, src->length,
                                 src->dtype == DDF_DTYPE_STRING && src->length
                                     ? (size_t)src->values.offsets[src->length]
                                     : 0);
 
-    for (size_t i = 0; i < src->length && rc == DDF_OK; i++) {
-        if (!ddf_column_is_valid(src, i)) {
-            rc = ddf_column_append_null(d, t->arena);
-            continue;
-        }
-        switch (src->dtype) {
-        case DDF_DTYPE_INT64:
-            rc = ddf_column_append_i64(d, t->arena, src->values.i64[i]);
-            break;
-        case DDF_DTYPE_FLOAT64:
-            rc = ddf_column_append_f64(d, t->arena, src->values.f64[i]);
-            break;
-        case DDF_DTYPE_BOOL:
-            rc = ddf_column_append_bool(d, t->arena, src->values.b8[i] != 0);
-            break;
-        default:
-            s = ddf_column_str(src, i, &len);
-            rc = ddf_column_append_str(d, t->arena, s, len);
-            break;
-        }
-    }
+    for (size_t i = 0; i < src->length && rc == DDF_OK; i++)
+        rc = ddf_column_append_from(d, t->arena, src, i);
     return rc;
 }
 

@@ -721,9 +721,39 @@ static void test_column_failed_reserve_leaves_the_values_intact(void **state)
     }
 }
 
+/* append_from copies a row's value, or its null, for every dtype. */
+static void test_column_append_from_copies_values_and_nulls(void **state)
+{
+    static const ddf_dtype dtypes[] = {DDF_DTYPE_INT64, DDF_DTYPE_FLOAT64, DDF_DTYPE_BOOL,
+                                       DDF_DTYPE_STRING};
+    ddf_arena *a = ddf_arena_new();
+
+    (void)state;
+    assert_non_null(a);
+    for (size_t d = 0; d < 4; d++) {
+        ddf_column src, dst;
+
+        ddf_column_init(&src, dtypes[d]);
+        ddf_column_init(&dst, dtypes[d]);
+        assert_int_equal(dtypes[d] == DDF_DTYPE_INT64    ? ddf_column_append_i64(&src, a, -5)
+                         : dtypes[d] == DDF_DTYPE_FLOAT64 ? ddf_column_append_f64(&src, a, -0.0)
+                         : dtypes[d] == DDF_DTYPE_BOOL    ? ddf_column_append_bool(&src, a, true)
+                                                          : ddf_column_append_str(&src, a, "a\0b", 3),
+                         DDF_OK);
+        assert_int_equal(ddf_column_append_null(&src, a), DDF_OK);
+        for (size_t r = 0; r < 2; r++)
+            assert_int_equal(ddf_column_append_from(&dst, a, &src, 1 - r), DDF_OK);
+        assert_int_equal(dst.length, 2);
+        assert_false(ddf_column_is_valid(&dst, 0));
+        assert_true(ddf_column_value_equal(&dst, 1, &src, 0));
+    }
+    ddf_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_column_append_from_copies_values_and_nulls),
         cmocka_unit_test(test_column_init_makes_an_empty_column_without_buffers),
         cmocka_unit_test(test_column_appends_of_each_dtype_without_nulls_have_no_bitmap),
         cmocka_unit_test(test_column_bitmap_is_created_at_the_first_null_with_earlier_rows_valid),
