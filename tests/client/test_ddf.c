@@ -1,0 +1,283 @@
+/* test_ddf.c - libddf (client/ddf.h) over a real local cluster of ddf-worker processes:
+ * actions give exact results, and stay exact when workers die, stop, leave or join
+ * between and during actions (DESIGN §3, step 5).
+ *
+ * The data is generated here, so the expected answers are computed here too: row i of
+ * the file holds k = i % 7, v = i, s = "s<i % 5>"; small blocks make many partitions. */
+#include "testutil.h"
+
+#include "ddf.h"
+#include "local_cluster.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef WORKER_BIN
+#error "WORKER_BIN must name the ddf-worker program"
+#endif
+
+#define ROWS 400000
+#define BLOCK (64 * 1024)
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    ddf_client *client;
+    ddf_frame *frame;
+} fixture;
+
+static void write_data(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fprintf(f, "k,v,s\n");
+    for (long i = 0; i < ROWS; i++)
+        fprintf(f, "%ld,%ld,s%ld\n", i % 7, i, i % 5);
+    assert_int_equal(fclose(f), 0);
+}
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    ddf_connect_options co;
+    ddf_csv_options csv;
+    ddf_error err;
+
+    assert_non_null(fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/ddf-test-ddf-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->path, sizeof fx->path, "%s/data.csv", fx->dir);
+    write_data(fx->path);
+    ddf_connect_options_init(&co);
+    co.local_workers = 3;
+    co.local_threads = 1;
+    co.worker_bin = WORKER_BIN;
+    co.call_timeout_ms = 3000;
+    co.max_retries = 4;
+    if (ddf_connect(&co, &fx->client, &err) != DDF_OK)
+        fail_msg("connect: %s", err.msg);
+    ddf_csv_options_init(&csv);
+    csv.blocksize = BLOCK;
+    if (ddf_read_csv(fx->client, fx->path, &csv, &fx->frame, &err) != DDF_OK)
+        fail_msg("read_csv: %s", err.msg);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+
+    ddf_frame_free(fx->frame);
+    ddf_close(fx->client);
+    unlink(fx->path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* sum(v) over the frame must be exact: every partition counted once; *st (may be NULL)
+ * gets the sum's stats. */
+static void check_sum_stats(fixture *fx, ddf_action_stats *st)
+{
+    const char *cols[] = {"v"};
+    ddf_table *t;
+    ddf_error err;
+    int64_t rows = -1;
+
+    if (ddf_frame_reduce(fx->frame, DDF_AGG_SUM, cols, 1, &t, &err) != DDF_OK)
+        fail_msg("sum: %s", err.msg);
+    assert_int_equal(t->nrows, 1);
+    assert_int_equal(t->columns[0].values.i64[0], (int64_t)ROWS * (ROWS - 1) / 2);
+    ddf_table_free(t);
+    if (st != NULL)
+        ddf_client_last_stats(fx->client, st);
+    if (ddf_frame_count(fx->frame, &rows, &err) != DDF_OK)
+        fail_msg("count: %s", err.msg);
+    assert_int_equal(rows, ROWS);
+}
+
+static void check_sum(fixture *fx)
+{
+    check_sum_stats(fx, NULL);
+}
+
+static void test_actions_exact(void **state)
+{
+    fixture *fx = *state;
+    const char *keys[] = {"k"};
+    ddf_plan_agg aggs[] = {{"v", DDF_AGG_COUNT}, {"v", DDF_AGG_MAX}};
+    ddf_frame *g;
+    ddf_table *t;
+    ddf_error err;
+    int64_t rows;
+
+    assert_true(ddf_frame_npartitions(fx->frame) > 20);
+    check_sum(fx);
+    /* group-by: k = 0..6, counts and max v per key */
+    if (ddf_frame_groupby(fx->frame, keys, 1, aggs, 2, true, &t, &err) != DDF_OK)
+        fail_msg("groupby: %s", err.msg);
+    assert_int_equal(t->nrows, 7);
+    for (int64_t k = 0; k < 7; k++) {
+        int64_t count = ROWS / 7 + (k < ROWS % 7), max = k;
+
+        while (max + 7 < ROWS)
+            max += 7;
+        assert_int_equal(t->columns[0].values.i64[k], k);
+        assert_int_equal(t->columns[1].values.i64[k], count);
+        assert_int_equal(t->columns[2].values.i64[k], max);
+    }
+    ddf_table_free(t);
+    /* head in order through a selective filter: the first rows with v % 1000 == 999 */
+    assert_int_equal(ddf_frame_filter(fx->frame, "v % 1000 == 999", &g, &err), DDF_OK);
+    if (ddf_frame_head(g, 5, &t, &err) != DDF_OK)
+        fail_msg("head: %s", err.msg);
+    assert_int_equal(t->nrows, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(t->columns[1].values.i64[i], 999 + 1000 * i);
+    ddf_table_free(t);
+    assert_int_equal(ddf_frame_count(g, &rows, &err), DDF_OK);
+    assert_int_equal(rows, ROWS / 1000);
+    /* tail and pandas' negative n */
+    assert_int_equal(ddf_frame_tail(g, 2, &t, &err), DDF_OK);
+    assert_int_equal(t->nrows, 2);
+    assert_int_equal(t->columns[1].values.i64[1], ROWS - 1);
+    ddf_table_free(t);
+    assert_int_equal(ddf_frame_head(g, -(ROWS / 1000 - 1), &t, &err), DDF_OK);
+    assert_int_equal(t->nrows, 1);
+    assert_int_equal(t->columns[1].values.i64[0], 999);
+    ddf_table_free(t);
+    ddf_frame_free(g);
+}
+
+static void test_typo_is_an_error_when_written(void **state)
+{
+    fixture *fx = *state;
+    ddf_frame *g = NULL;
+    ddf_error err;
+
+    assert_true(ddf_frame_filter(fx->frame, "vv > 3", &g, &err) < 0);
+    assert_null(g);
+    assert_non_null(strstr(err.msg, "vv"));
+}
+
+typedef struct killer {
+    pid_t pid;
+    int delay_ms;
+} killer;
+
+static void *kill_later(void *arg)
+{
+    killer *k = arg;
+    struct timespec ts = {k->delay_ms / 1000, (k->delay_ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+    kill(k->pid, SIGKILL);
+    return NULL;
+}
+
+static void test_kill9_during_action(void **state)
+{
+    fixture *fx = *state;
+    ddf_local_cluster *lc = ddf_client_local_cluster(fx->client);
+    killer k = {ddf_local_cluster_worker_pid(lc, 0), 20};
+    ddf_action_stats st;
+    pthread_t th;
+
+    assert_int_equal(pthread_create(&th, NULL, kill_later, &k), 0);
+    check_sum(fx); /* cold: the parse takes long enough for the kill to land mid-action */
+    pthread_join(th, NULL);
+    check_sum(fx);
+    ddf_client_last_stats(fx->client, &st);
+    assert_true(st.parts_run >= ddf_frame_npartitions(fx->frame));
+}
+
+static void test_join_between_actions_gets_partitions(void **state)
+{
+    fixture *fx = *state;
+    ddf_local_cluster *lc = ddf_client_local_cluster(fx->client);
+    ddf_action_stats before, after;
+    ddf_error err;
+
+    check_sum_stats(fx, &before);
+    assert_int_equal(before.calls, 3);
+    assert_int_equal(ddf_local_cluster_add_worker(lc, &err), DDF_OK);
+    check_sum_stats(fx, &after);
+    /* the newcomer took ~1/4 of the partitions, which it had to parse: fewer cache hits */
+    assert_true(after.cache_hits < ddf_frame_npartitions(fx->frame));
+    assert_int_equal(after.calls, 4);
+}
+
+static void test_sigterm_worker(void **state)
+{
+    fixture *fx = *state;
+    ddf_local_cluster *lc = ddf_client_local_cluster(fx->client);
+    ddf_error err;
+    size_t n = 0;
+
+    check_sum(fx);
+    assert_int_equal(ddf_local_cluster_signal_worker(lc, 1, SIGTERM, &err), DDF_OK);
+    for (int i = 0; i < 100; i++) { /* it deregisters within a few seconds */
+        assert_int_equal(ddf_client_workers(fx->client, &n, &err), DDF_OK);
+        if (n == 2)
+            break;
+        usleep(100000);
+    }
+    assert_int_equal(n, 2);
+    check_sum(fx);
+}
+
+static void test_sigstop_then_sigcont(void **state)
+{
+    fixture *fx = *state;
+    ddf_local_cluster *lc = ddf_client_local_cluster(fx->client);
+    ddf_action_stats st;
+    ddf_error err;
+
+    check_sum(fx);
+    assert_int_equal(ddf_local_cluster_signal_worker(lc, 2, SIGSTOP, &err), DDF_OK);
+    check_sum(fx); /* its calls time out (3 s); its partitions rerun elsewhere */
+    ddf_client_last_stats(fx->client, &st);
+    assert_true(st.workers_failed >= 1);
+    assert_int_equal(ddf_local_cluster_signal_worker(lc, 2, SIGCONT, &err), DDF_OK);
+    check_sum(fx);
+    ddf_client_last_stats(fx->client, &st);
+    assert_int_equal(st.workers_failed, 0);
+}
+
+static void test_no_worker_left_is_unreachable(void **state)
+{
+    fixture *fx = *state;
+    ddf_local_cluster *lc = ddf_client_local_cluster(fx->client);
+    ddf_table *t = NULL;
+    ddf_error err;
+    int64_t rows;
+
+    for (size_t i = 0; i < ddf_local_cluster_size(lc); i++)
+        ddf_local_cluster_signal_worker(lc, i, SIGKILL, &err);
+    assert_int_equal(ddf_frame_count(fx->frame, &rows, &err), DDF_EUNREACH);
+    assert_non_null(strstr(err.msg, "no live worker"));
+    assert_null(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_actions_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typo_is_an_error_when_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_during_action, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_between_actions_gets_partitions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigstop_then_sigcont, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_worker_left_is_unreachable, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
