@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The demo: install dependencies, build, generate a sales CSV and read it with the
-# engine (exact splitting, dtype inference, parallel parse), printing what it found.
+# The demo: install dependencies, build, generate a sales CSV, read it with the
+# engine (exact splitting, dtype inference, parallel parse), then query it on a local
+# cluster through libddf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,3 +13,5 @@ if [ ! -s out/sales.csv ] || [ "$(head -c 200 out/sales.csv.rows 2>/dev/null)" !
   echo "$rows" > out/sales.csv.rows
 fi
 build/examples/ddf-csv-demo out/sales.csv --blocksize "${BLOCKSIZE:-1048576}"
+# libddf end to end: a local cluster (Redis + 2 workers), count, head, filter + group-by
+build/examples/ddf-example "$(realpath out/sales.csv)" --workers 2 --blocksize "${BLOCKSIZE:-1048576}"
