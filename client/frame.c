@@ -21,16 +21,6 @@ void ddf_source_unref(ddf_source *src)
     ddf_free(src);
 }
 
-static char *arena_strdup(ddf_arena *a, const char *s)
-{
-    size_t len = strlen(s);
-    char *p = ddf_arena_alloc(a, len + 1);
-
-    if (p != NULL)
-        memcpy(p, s, len + 1);
-    return p;
-}
-
 /* A plan over no partitions that counts: enough to compile the pipeline. */
 static void probe_plan(const ddf_frame *f, ddf_plan *plan)
 {
@@ -69,14 +59,14 @@ static bool copy_step(ddf_arena *a, const ddf_step *s, ddf_step *d)
     bool ok = true;
 
     d->kind = s->kind;
-    if (s->expr) ok = ok && (d->expr = arena_strdup(a, s->expr)) != NULL;
-    if (s->name) ok = ok && (d->name = arena_strdup(a, s->name)) != NULL;
+    if (s->expr) ok = ok && (d->expr = ddf_arena_strdup(a, s->expr)) != NULL;
+    if (s->name) ok = ok && (d->name = ddf_arena_strdup(a, s->name)) != NULL;
     if (s->ncolumns > 0) {
         const char **cols = ddf_arena_calloc(a, s->ncolumns, sizeof *cols);
 
         ok = ok && cols != NULL;
         for (size_t k = 0; ok && k < s->ncolumns; k++)
-            ok = (cols[k] = arena_strdup(a, s->columns[k])) != NULL;
+            ok = (cols[k] = ddf_arena_strdup(a, s->columns[k])) != NULL;
         d->columns = cols;
         d->ncolumns = s->ncolumns;
     }

@@ -19,22 +19,12 @@
 /* Windows per ddf.scan call: a few calls per worker keep them all busy. */
 #define SCAN_WINDOWS_PER_CALL 64
 
-static char *arena_strdup(ddf_arena *a, const char *s)
-{
-    size_t len = strlen(s);
-    char *p = ddf_arena_alloc(a, len + 1);
-
-    if (p != NULL)
-        memcpy(p, s, len + 1);
-    return p;
-}
-
 static const char **copy_strs(ddf_arena *a, const char *const *v, size_t n)
 {
     const char **out = ddf_arena_calloc(a, n ? n : 1, sizeof *out);
 
     for (size_t i = 0; out != NULL && i < n; i++)
-        if ((out[i] = arena_strdup(a, v[i])) == NULL)
+        if ((out[i] = ddf_arena_strdup(a, v[i])) == NULL)
             return NULL;
     return out;
 }
@@ -56,7 +46,7 @@ static int copy_options(ddf_arena *a, const ddf_csv_options *in, ddf_csv_options
         ok = pins != NULL;
         for (size_t i = 0; ok && i < in->ndtypes; i++) {
             pins[i].dtype = in->dtypes[i].dtype;
-            ok = (pins[i].name = arena_strdup(a, in->dtypes[i].name)) != NULL;
+            ok = (pins[i].name = ddf_arena_strdup(a, in->dtypes[i].name)) != NULL;
         }
         out->dtypes = pins;
     }
@@ -321,7 +311,7 @@ static int make_parts(ddf_source *src, file_info *fi, size_t n, const ddf_split_
 
         if (nb == 0)
             continue;
-        if ((path = arena_strdup(src->arena, fi[i].f.path)) == NULL)
+        if ((path = ddf_arena_strdup(src->arena, fi[i].f.path)) == NULL)
             return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
         if (nb == 1) {
             ddf_split_part one = {inf->data_start, inf->size - inf->data_start,

@@ -180,3 +180,13 @@ size_t ddf_arena_bytes(const ddf_arena *arena)
 {
     return arena ? arena->bytes : 0;
 }
+
+char *ddf_arena_strdup(ddf_arena *arena, const char *s)
+{
+    size_t len = strlen(s);
+    char *p = ddf_arena_alloc(arena, len + 1);
+
+    if (p != NULL)
+        memcpy(p, s, len + 1);
+    return p;
+}

@@ -35,6 +35,9 @@ void *ddf_arena_calloc(ddf_arena *arena, size_t n, size_t size);
  * and 'ptr' stays valid. */
 void *ddf_arena_realloc(ddf_arena *arena, void *ptr, size_t old_size, size_t new_size);
 
+/* A copy of the NUL-terminated 's' in the arena, or NULL when out of memory. */
+char *ddf_arena_strdup(ddf_arena *arena, const char *s);
+
 /* Heap bytes held by the arena (blocks and their headers). */
 size_t ddf_arena_bytes(const ddf_arena *arena);
 
