@@ -57,6 +57,9 @@ typedef struct run_state {
     size_t nfailed;
     char last_failure[512];
     bool widened;
+    ddf_csv_options csv;       /* the source's, cut to the action's columns */
+    ddf_schema *cut;           /* the source's schema cut likewise, or NULL: uncut */
+    ddf_arena *arena;          /* the cut's strings */
     ddf_partial_fn *fn;
     void *arg;
 } run_state;
@@ -214,8 +217,8 @@ static int encode_call(run_state *st, const call_plan *cp, xmlrpc_value **params
         pp[i] = f->src->parts[st->parts[cp->pos[i]]];
     memset(&plan, 0, sizeof plan);
     plan.version = DDF_PLAN_VERSION;
-    plan.csv = f->src->csv;
-    plan.schema = f->src->schema;
+    plan.csv = st->csv;
+    plan.schema = st->cut != NULL ? st->cut : f->src->schema;
     plan.parts = pp;
     plan.nparts = cp->npos;
     plan.steps = f->steps;
@@ -392,8 +395,13 @@ int ddf_action_run(ddf_frame *frame, const ddf_terminal *term, const uint64_t *p
     st.fn = fn;
     st.arg = arg;
     st.done = ddf_calloc(nparts ? nparts : 1, sizeof *st.done);
-    if (st.done == NULL)
+    st.arena = ddf_arena_new();
+    if (st.done == NULL || st.arena == NULL) {
+        ddf_free(st.done);
+        ddf_arena_free(st.arena);
         return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+    }
+    rc = ddf_project(frame, term, st.arena, &st.csv, &st.cut, err);
     for (unsigned round = 0; st.pending > 0 && rc == DDF_OK && !st.widened; round++) {
         if (round > c->max_retries) {
             rc = ddf_error_setf(err, DDF_EUNREACH, "gave up after %u rounds with %zu "
@@ -411,6 +419,8 @@ int ddf_action_run(ddf_frame *frame, const ddf_terminal *term, const uint64_t *p
     }
     ddf_client_free_ids(st.failed, st.nfailed);
     ddf_free(st.done);
+    ddf_schema_free(st.cut);
+    ddf_arena_free(st.arena);
     return rc;
 }
 

@@ -61,6 +61,12 @@ void ddf_client_free_ids(char **ids, size_t n);
 /* Recompute frame->out from the source's schema and the steps (after a widening). */
 int ddf_frame_recompile(ddf_frame *frame, ddf_error *err);
 
+/* The CSV options and schema a plan for 'term' over 'frame' reads with: the source's, cut
+ * to the columns the action needs (projection.c). *schema is NULL when nothing is cut
+ * (use the source's), else owned by the caller; the strings go to 'arena'. */
+int ddf_project(const ddf_frame *frame, const ddf_terminal *term, ddf_arena *arena,
+                ddf_csv_options *csv, ddf_schema **schema, ddf_error *err);
+
 /* Receives each partition's partial, once per partition of the run (reruns filtered). */
 typedef int ddf_partial_fn(void *arg, uint64_t index, ddf_table *partial, ddf_error *err);
 

@@ -390,6 +390,51 @@ static int select_view(const ddf_table *in, const size_t *cols, size_t n, ddf_ar
     return DDF_OK;
 }
 
+/* df[name] = expr over every row of 'in' without copying its other columns: a view whose
+ * column 'name' (replaced in place, or appended) is the evaluated one, in 'scratch'. A
+ * row-wise apply on a wide partition would otherwise copy every column, strings too, to
+ * add one. Returns 1 when it cannot (a selection is pending, the column limit), and the
+ * caller copies with ddf_frame_ops_assign. */
+static int assign_view(const ddf_table *in, const char *name, const ddf_expr *expr,
+                       ddf_arena *scratch, ddf_table **out, ddf_error *err)
+{
+    size_t at = in->ncols, n;
+    ddf_column value;
+    ddf_table *v;
+    int rc;
+
+    for (size_t c = 0; c < in->ncols && at == in->ncols; c++)
+        if (strcmp(in->names[c], name) == 0)
+            at = c;
+    n = in->ncols + (at == in->ncols);
+    if (n > DDF_MAX_COLUMNS)
+        return 1;
+    rc = ddf_eval(expr, in, NULL, 0, scratch, &value, err);
+    if (rc < 0)
+        return rc;
+    if (value.length != in->nrows || value.dtype == DDF_DTYPE_NULL)
+        return ddf_error_setf(err, DDF_EINVAL, "expression gave %zu rows of %s, expected %zu",
+                              value.length, ddf_dtype_name(value.dtype), in->nrows);
+    v = ddf_arena_calloc(scratch, 1, sizeof(*v));
+    if (v) {
+        v->names = ddf_arena_calloc(scratch, n, sizeof(char *));
+        v->columns = ddf_arena_calloc(scratch, n, sizeof(ddf_column));
+    }
+    if (v == NULL || v->names == NULL || v->columns == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory assigning '%s'", name);
+    v->arena = in->arena; /* borrowed: a view is never freed */
+    v->ncols = n;
+    v->nrows = in->nrows;
+    for (size_t c = 0; c < in->ncols; c++) {
+        v->names[c] = in->names[c];
+        v->columns[c] = in->columns[c];
+    }
+    v->names[at] = (char *)name;
+    v->columns[at] = value;
+    *out = v;
+    return DDF_OK;
+}
+
 /* A one-row table of one int64 column. */
 static int one_int_table(const char *name, int64_t v, ddf_table **out, ddf_error *err)
 {
@@ -565,8 +610,14 @@ static int run_pipeline(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *
             ddf_table *t = NULL;
             const char *name = plan->steps[i].name;
 
-            rc = ddf_frame_ops_assign(cur, sel, nsel, name, strlen(name), cs->expr, scratch,
-                                      &t, &r->err);
+            rc = sel == NULL ? assign_view(cur, name, cs->expr, scratch, &t, &r->err) : 1;
+            if (rc == DDF_OK) {
+                cur = t;
+                break;
+            }
+            if (rc > 0)
+                rc = ddf_frame_ops_assign(cur, sel, nsel, name, strlen(name), cs->expr,
+                                          scratch, &t, &r->err);
             if (rc == DDF_OK) {
                 ddf_table_free(owned);
                 owned = t;

@@ -1,0 +1,229 @@
+/* client_bench.c - libddf end to end on a sales file (bench/gen-sales): each query of the
+ * client benchmark run cold (a fresh local cluster: parse included) and warm (the same
+ * query again: cached partitions), with the peak memory of every process.
+ *
+ *     client-bench FILE.csv [--workers 2] [--blocksize BYTES] [--only NAME] [--repeat N]
+ *
+ * Prints one line per query: name, cold s, warm s (the best of N warm runs), and the sum of the peak resident sets
+ * (VmHWM) of the workers plus the client's own. bench/client_pandas.py times pandas on
+ * the same queries; docs/benchmarks.md puts the two side by side. */
+#include "ddf.h"
+
+#include "local_cluster.h"
+
+#include <limits.h>
+#include <linux/limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef int query_fn(ddf_frame *f, ddf_error *err);
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int q_count(ddf_frame *f, ddf_error *err)
+{
+    int64_t n;
+
+    return ddf_frame_count(f, &n, err);
+}
+
+static int q_maxmin(ddf_frame *f, ddf_error *err)
+{
+    const ddf_schema *s = ddf_frame_schema(f);
+    ddf_plan_agg *aggs = calloc(2 * s->ncols, sizeof *aggs);
+    ddf_table *t = NULL;
+    int rc;
+
+    if (aggs == NULL)
+        return DDF_ENOMEM;
+    for (size_t c = 0; c < s->ncols; c++) {
+        aggs[2 * c] = (ddf_plan_agg){s->fields[c].name, DDF_AGG_MAX};
+        aggs[2 * c + 1] = (ddf_plan_agg){s->fields[c].name, DDF_AGG_MIN};
+    }
+    rc = ddf_frame_aggregate(f, aggs, 2 * s->ncols, &t, err);
+    ddf_table_free(t);
+    free(aggs);
+    return rc;
+}
+
+static int groupby(ddf_frame *f, const char *key, const ddf_plan_agg *aggs, size_t n,
+                   ddf_error *err)
+{
+    ddf_table *t = NULL;
+    int rc = ddf_frame_groupby(f, &key, 1, aggs, n, true, &t, err);
+
+    ddf_table_free(t);
+    return rc;
+}
+
+static int q_gb_region(ddf_frame *f, ddf_error *err)
+{
+    ddf_plan_agg aggs[] = {{"qty", DDF_AGG_SUM}, {"price", DDF_AGG_MEAN},
+                           {"discount", DDF_AGG_MAX}};
+
+    return groupby(f, "region", aggs, 3, err);
+}
+
+static int q_gb_product(ddf_frame *f, ddf_error *err)
+{
+    ddf_plan_agg aggs[] = {{"qty", DDF_AGG_SUM}};
+
+    return groupby(f, "product", aggs, 1, err);
+}
+
+/* a derived frame, then the sum of one column */
+static int sum_of(ddf_frame *f, int (*derive)(ddf_frame *, ddf_frame **, ddf_error *),
+                  const char *col, ddf_error *err)
+{
+    ddf_frame *g;
+    ddf_table *t = NULL;
+    int rc = derive(f, &g, err);
+
+    if (rc < 0)
+        return rc;
+    rc = ddf_frame_reduce(g, DDF_AGG_SUM, &col, 1, &t, err);
+    ddf_table_free(t);
+    ddf_frame_free(g);
+    return rc;
+}
+
+static int isin(ddf_frame *f, ddf_frame **g, ddf_error *err)
+{
+    return ddf_frame_filter(f, "region in ['EU-East', 'US-West', 'LATAM']", g, err);
+}
+
+static int q_isin_sum(ddf_frame *f, ddf_error *err)
+{
+    return sum_of(f, isin, "qty", err);
+}
+
+static int revenue(ddf_frame *f, ddf_frame **g, ddf_error *err)
+{
+    return ddf_frame_assign(f, "revenue", "price * qty * (1 - discount)", g, err);
+}
+
+static int q_apply_sum(ddf_frame *f, ddf_error *err)
+{
+    return sum_of(f, revenue, "revenue", err);
+}
+
+static int q_head(ddf_frame *f, ddf_error *err)
+{
+    ddf_table *t = NULL;
+    int rc = ddf_frame_head(f, 10, &t, err);
+
+    ddf_table_free(t);
+    return rc;
+}
+
+static const struct {
+    const char *name;
+    query_fn *fn;
+} QUERIES[] = {
+    {"count", q_count},           {"max_min_all", q_maxmin},  {"groupby_region", q_gb_region},
+    {"groupby_product", q_gb_product}, {"isin_sum", q_isin_sum}, {"apply_sum", q_apply_sum},
+    {"head10", q_head},
+};
+
+/* VmHWM of a process in KiB, 0 if unknown. */
+static long peak_kib(pid_t pid)
+{
+    char path[64], line[256];
+    long kib = 0;
+    FILE *f;
+
+    if (pid > 0)
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/status");
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kib = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kib;
+}
+
+int main(int argc, char **argv)
+{
+    ddf_connect_options co;
+    ddf_csv_options csv;
+    const char *only = NULL;
+    int repeat = 1;
+    char path[PATH_MAX];
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fprintf(stderr, "usage: client-bench FILE.csv [--workers N] [--blocksize BYTES] "
+                        "[--only NAME]\n");
+        return 2;
+    }
+    ddf_connect_options_init(&co);
+    ddf_csv_options_init(&csv);
+    co.local_workers = 2;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--workers") == 0)
+            co.local_workers = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--blocksize") == 0)
+            csv.blocksize = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--only") == 0)
+            only = argv[i + 1];
+        else if (strcmp(argv[i], "--repeat") == 0)
+            repeat = atoi(argv[i + 1]) > 0 ? atoi(argv[i + 1]) : 1;
+    }
+    if (realpath(argv[1], path) == NULL) {
+        perror(argv[1]);
+        return 1;
+    }
+    printf("%-16s %9s %9s %12s %10s\n", "query", "cold_s", "warm_s", "peak_MiB", "start_s");
+    for (size_t q = 0; q < sizeof QUERIES / sizeof QUERIES[0]; q++) {
+        ddf_client *c;
+        ddf_frame *f;
+        ddf_local_cluster *lc;
+        ddf_error err;
+        double t0, t1, t2, warm = 1e30;
+        long kib;
+
+        if (only != NULL && strcmp(only, QUERIES[q].name) != 0)
+            continue;
+        t0 = now_s();
+        if (ddf_connect(&co, &c, &err) < 0 || ddf_read_csv(c, path, &csv, &f, &err) < 0) {
+            fprintf(stderr, "client-bench: %s\n", err.msg);
+            return 1;
+        }
+        t1 = now_s();
+        if (QUERIES[q].fn(f, &err) < 0) {
+            fprintf(stderr, "client-bench: %s: %s\n", QUERIES[q].name, err.msg);
+            return 1;
+        }
+        t2 = now_s();
+        for (int r = 0; r < repeat; r++) {
+            double w0 = now_s();
+
+            if (QUERIES[q].fn(f, &err) < 0) {
+                fprintf(stderr, "client-bench: %s: %s\n", QUERIES[q].name, err.msg);
+                return 1;
+            }
+            if (now_s() - w0 < warm)
+                warm = now_s() - w0;
+        }
+        lc = ddf_client_local_cluster(c);
+        kib = peak_kib(0);
+        for (size_t w = 0; w < ddf_local_cluster_size(lc); w++)
+            kib += peak_kib(ddf_local_cluster_worker_pid(lc, w));
+        printf("%-16s %9.3f %9.3f %12.1f %10.3f\n", QUERIES[q].name, t2 - t1, warm,
+               kib / 1024.0, t1 - t0);
+        fflush(stdout);
+        ddf_frame_free(f);
+        ddf_close(c);
+    }
+    return 0;
+}
