@@ -25,7 +25,11 @@
 #include <time.h>
 
 /* Row-returning steps send one partition per call: each partial can be as large as its
- * partition, and a response is bounded (docs/protocol.md). */
+ * partition, and a response is bounded (docs/protocol.md). At most this many such calls go
+ * to one worker at once (a wave); the partitions left wait for the next wave. A worker
+ * serves 128 connections, and thousands of tiny partitions must not open thousands. */
+#define MAX_CALLS_PER_WORKER 8
+
 static bool returns_rows(ddf_terminal_kind k)
 {
     return k == DDF_TERM_HEAD || k == DDF_TERM_TAIL || k == DDF_TERM_COLLECT;
@@ -273,8 +277,12 @@ static int plan_round(run_state *st, char **ids, size_t nids, ddf_rpc_call **cal
         which[k++] = p;
     }
     ddf_place((const char *const *)ids, nids, alive, keys, k, owner);
-    for (size_t i = 0; i < k; i++)
-        per_worker[owner[i]]++;
+    for (size_t i = 0; i < k; i++) {
+        if (one_per_call && per_worker[owner[i]] == MAX_CALLS_PER_WORKER)
+            owner[i] = DDF_PLACE_NONE; /* next wave */
+        else
+            per_worker[owner[i]]++;
+    }
     for (size_t w = 0; w < nids; w++)
         ncalls += one_per_call ? per_worker[w] : (per_worker[w] > 0);
     calls = ddf_calloc(ncalls ? ncalls : 1, sizeof *calls);
@@ -402,14 +410,21 @@ int ddf_action_run(ddf_frame *frame, const ddf_terminal *term, const uint64_t *p
         return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
     }
     rc = ddf_project(frame, term, st.arena, &st.csv, &st.cut, err);
-    for (unsigned round = 0; st.pending > 0 && rc == DDF_OK && !st.widened; round++) {
-        if (round > c->max_retries) {
-            rc = ddf_error_setf(err, DDF_EUNREACH, "gave up after %u rounds with %zu "
-                                "partitions left; last failure: %s", round, st.pending,
-                                st.last_failure);
-            break;
-        }
+    /* Rounds without a failure are waves and always make progress; rounds with one are
+     * retries, and those are bounded. */
+    for (unsigned retries = 0; st.pending > 0 && rc == DDF_OK && !st.widened;) {
+        size_t failed_before = st.nfailed, pending_before = st.pending;
+
         rc = run_round(&st, err);
+        if (rc == DDF_OK && st.nfailed > failed_before && ++retries > c->max_retries &&
+            st.pending > 0)
+            rc = ddf_error_setf(err, DDF_EUNREACH, "gave up after %u rounds with failures, "
+                                "%zu partitions left; last failure: %s", retries, st.pending,
+                                st.last_failure);
+        else if (rc == DDF_OK && st.nfailed == failed_before && st.pending == pending_before &&
+                 !st.widened)
+            rc = ddf_error_setf(err, DDF_ECORRUPT, "a round of calls returned no partition "
+                                "and no failure");
     }
     if (rc == DDF_OK && st.widened) {
         c->last.widenings++;

@@ -219,6 +219,9 @@ int ddf_frame_groupby(ddf_frame *f, const char *const *keys, size_t nkeys, const
 
     if (nkeys == 0 || keys == NULL)
         return ddf_error_setf(err, DDF_EINVAL, "groupby: no key column");
+    if (naggs == 0 || aggs == NULL)
+        return ddf_error_setf(err, DDF_EINVAL, "groupby: no aggregation (size counts the "
+                              "rows of each group)");
     return merged(f, &t, false, out, err);
 }
 

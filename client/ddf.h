@@ -118,7 +118,7 @@ size_t ddf_frame_npartitions(const ddf_frame *frame);
 
 /* Lazy operations: each returns a new frame and leaves 'frame' as it was. Expressions are
  * the worker expression language (common/expr.h) and are type-checked here: DDF_EPARSE /
- * DDF_ETYPE with the position, DDF_ENOENT for an unknown column ("did you mean ..."). */
+ * DDF_ETYPE with the position (also for an unknown column: "did you mean ..."). */
 int ddf_frame_filter(const ddf_frame *frame, const char *expr, ddf_frame **out,
                      ddf_error *err);
 int ddf_frame_assign(const ddf_frame *frame, const char *name, const char *expr,

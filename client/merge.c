@@ -383,7 +383,6 @@ static int rows_result(ddf_merger *m, ddf_table **out, ddf_error *err)
     ddf_table *all = NULL, *empty;
     int rc;
 
-    qsort(m->parts, m->nparts, sizeof *m->parts, cmp_kept);
     if (m->nparts == 0) {
         empty = empty_like(m->schema);
         if (empty == NULL)
@@ -391,6 +390,7 @@ static int rows_result(ddf_merger *m, ddf_table **out, ddf_error *err)
         *out = empty;
         return DDF_OK;
     }
+    qsort(m->parts, m->nparts, sizeof *m->parts, cmp_kept);
     tables = ddf_calloc(m->nparts, sizeof *tables);
     if (tables == NULL)
         return ddf_error_setf(err, DDF_ENOMEM, "merge: out of memory");

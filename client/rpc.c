@@ -142,7 +142,8 @@ static void on_response(const char *server_url, const char *method, xmlrpc_value
         /* the transport: curl's reason follows "explaining:" when there is one */
         const char *why = strstr(msg, "explaining: ");
 
-        call->status = strstr(msg, "401") ? DDF_EAUTH : DDF_EUNREACH;
+        /* only the HTTP status may say 401: the message also holds times in ms */
+        call->status = strstr(msg, "HTTP response code is 401") ? DDF_EAUTH : DDF_EUNREACH;
         snprintf(call->message, sizeof call->message, "%s on %s failed: %s", call->method,
                  call->url, why ? why + strlen("explaining: ") : msg);
     }

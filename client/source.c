@@ -57,12 +57,21 @@ static int copy_options(ddf_arena *a, const ddf_csv_options *in, ddf_csv_options
     return DDF_OK;
 }
 
-/* Run 'calls' (urls already set to workers) and retry every call that did not reach its
- * worker on the other workers in turn; a fault is the answer (an error about the file). */
+/* Calls in flight at once per worker: a worker serves 128 connections. */
+#define MAX_CALLS_PER_WORKER 8
+
+/* Run 'calls' (urls already set to workers, round robin) in waves of at most
+ * MAX_CALLS_PER_WORKER per worker, and retry every call that did not reach its worker on
+ * the other workers in turn; a fault is the answer (an error about the file). */
 static int run_spread(ddf_client *c, ddf_rpc_call *calls, size_t n, char **ids, size_t nids,
                       ddf_error *err)
 {
-    int rc = ddf_rpc_run(c->rpc, calls, n, c->call_timeout_ms, err);
+    size_t wave = nids * MAX_CALLS_PER_WORKER;
+    int rc = DDF_OK;
+
+    for (size_t off = 0; off < n && rc == DDF_OK; off += wave)
+        rc = ddf_rpc_run(c->rpc, calls + off, n - off < wave ? n - off : wave,
+                         c->call_timeout_ms, err);
 
     for (size_t i = 0; i < n && rc == DDF_OK; i++) {
         for (size_t tries = 1; calls[i].status != DDF_OK && calls[i].fault_code == 0 &&
