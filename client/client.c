@@ -70,6 +70,7 @@ static int start_local(ddf_client *c, const ddf_connect_options *opt, ddf_error 
     lo.threads = opt->local_threads;
     lo.memory_limit = opt->local_memory_limit;
     lo.worker_bin = opt->worker_bin;
+    lo.lease_ttl_ms = opt->local_lease_ttl_ms;
     rc = ddf_local_cluster_start(&lo, &c->local, err);
     if (rc < 0)
         return rc;

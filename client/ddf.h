@@ -62,6 +62,7 @@ typedef struct ddf_connect_options {
     unsigned local_threads;   /* local cluster: threads per worker, 0 = worker default */
     uint64_t local_memory_limit; /* local cluster: bytes per worker, 0 = worker default */
     const char *worker_bin;   /* local cluster: ddf-worker to start (local_cluster.h) */
+    int local_lease_ttl_ms;   /* local cluster: workers' registry lease, 0 = 10 s */
     int call_timeout_ms;      /* deadline of one round of calls; 0: 600000 (10 min) */
     unsigned max_retries;     /* rounds of re-placement after worker failures; 0: 3 */
     unsigned max_widenings;   /* schema widenings per action; 0: 8 */

@@ -52,6 +52,7 @@ struct ddf_local_cluster {
     char worker_bin[PATH_MAX];
     char data_root[PATH_MAX];
     unsigned threads;
+    int lease_ttl_ms;
     uint64_t memory_limit;
     int start_timeout_ms;
     child redis;
@@ -431,9 +432,9 @@ static int await_registered(ddf_local_cluster *lc, size_t from, long long deadli
 static int spawn_worker(ddf_local_cluster *lc, ddf_error *err)
 {
     size_t i = lc->nworkers;
-    char out_path[128], err_path[128], secret_path[128], threads[16], mem[32];
+    char out_path[128], err_path[128], secret_path[128], threads[16], mem[32], ttl[16];
     char env[256];
-    char *argv[16];
+    char *argv[20];
     int a = 0;
 
     if (i >= DDF_LOCAL_MAX_WORKERS)
@@ -461,6 +462,11 @@ static int spawn_worker(ddf_local_cluster *lc, ddf_error *err)
         snprintf(mem, sizeof mem, "%llu", (unsigned long long)lc->memory_limit);
         argv[a++] = "--memory-limit";
         argv[a++] = mem;
+    }
+    if (lc->lease_ttl_ms > 0) {
+        snprintf(ttl, sizeof ttl, "%d", lc->lease_ttl_ms);
+        argv[a++] = "--lease-ttl";
+        argv[a++] = ttl;
     }
     argv[a] = NULL;
     lc->workers[i].url[0] = '\0';
@@ -494,6 +500,7 @@ int ddf_local_cluster_start(const ddf_local_options *opt, ddf_local_cluster **ou
         return ddf_error_setf(err, DDF_ENOMEM, "local cluster: out of memory");
     lc->start_timeout_ms = opt->start_timeout_ms > 0 ? opt->start_timeout_ms : DEFAULT_START_MS;
     lc->threads = opt->threads;
+    lc->lease_ttl_ms = opt->lease_ttl_ms;
     lc->memory_limit = opt->memory_limit;
     snprintf(lc->cluster, sizeof lc->cluster, "%s", opt->cluster ? opt->cluster : "local");
     snprintf(lc->data_root, sizeof lc->data_root, "%s", opt->data_root ? opt->data_root : "/");

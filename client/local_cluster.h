@@ -33,6 +33,7 @@ typedef struct ddf_local_options {
     const char *data_root;     /* NULL: "/" (the client reads files as the user can) */
     const char *cluster;       /* NULL: "local" */
     int start_timeout_ms;      /* 0: 15000; for Redis, then for all workers to register */
+    int lease_ttl_ms;          /* workers' registry lease; 0: the worker's default (10 s) */
 } ddf_local_options;
 
 void ddf_local_options_init(ddf_local_options *opt);

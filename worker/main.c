@@ -29,6 +29,7 @@ static const char usage_text[] =
     "                        of physical memory)\n"
     "  --data-root DIR       files are read and written only below DIR (default: .)\n"
     "  --cluster NAME        cluster name (default: default)\n"
+    "  --lease-ttl MS        registry lease; refreshed every third of it (default: 10000)\n"
     "  --secret-file FILE    shared secret every call must carry (or DDF_SECRET)\n"
     "  --insecure            accept calls without a secret (private test hosts only)\n"
     "  --log-level L         error, warn, info (default) or debug\n"
@@ -197,6 +198,11 @@ int main(int argc, char **argv)
             cfg.data_root = v;
         } else if (strcmp(a, "--cluster") == 0) {
             cfg.cluster = v;
+        } else if (strcmp(a, "--lease-ttl") == 0) {
+            uint64_t ms;
+            if (parse_u64(v, &ms, false) < 0 || ms < 300 || ms > 3600000)
+                return usage_error("--lease-ttl wants 300..3600000 milliseconds", v);
+            cfg.lease_ttl_ms = (int64_t)ms;
         } else if (strcmp(a, "--secret-file") == 0) {
             secret_file = v;
         } else if (strcmp(a, "--log-level") == 0) {

@@ -1,6 +1,6 @@
 /* test_ddf.c - libddf (client/ddf.h) over a real local cluster of ddf-worker processes:
- * actions give exact results, and stay exact when workers die, stop, leave or join
- * between and during actions (DESIGN §3, step 5).
+ * actions give exact results, and stay exact when workers die, stop (within or past
+ * their lease), leave or join between and during actions (DESIGN §3, step 5).
  *
  * The data is generated here, so the expected answers are computed here too: row i of
  * the file holds k = i % 7, v = i, s = "s<i % 5>"; small blocks make many partitions. */
@@ -42,7 +42,7 @@ static void write_data(const char *path)
     assert_int_equal(fclose(f), 0);
 }
 
-static int setup(void **state)
+static int setup_lease(void **state, int lease_ttl_ms)
 {
     fixture *fx = calloc(1, sizeof *fx);
     ddf_connect_options co;
@@ -60,6 +60,7 @@ static int setup(void **state)
     co.worker_bin = WORKER_BIN;
     co.call_timeout_ms = 3000;
     co.max_retries = 4;
+    co.local_lease_ttl_ms = lease_ttl_ms;
     if (ddf_connect(&co, &fx->client, &err) != DDF_OK)
         fail_msg("connect: %s", err.msg);
     ddf_csv_options_init(&csv);
@@ -68,6 +69,17 @@ static int setup(void **state)
         fail_msg("read_csv: %s", err.msg);
     *state = fx;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_lease(state, 0);
+}
+
+/* Workers whose leases last 1.5 s, to outlive one in a test. */
+static int setup_short_lease(void **state)
+{
+    return setup_lease(state, 1500);
 }
 
 static int teardown(void **state)
@@ -251,6 +263,37 @@ static void test_sigstop_then_sigcont(void **state)
     assert_int_equal(st.workers_failed, 0);
 }
 
+/* Wait (bounded) until the registry lists 'want' live workers. */
+static void wait_workers(fixture *fx, size_t want)
+{
+    ddf_error err;
+    size_t n = 0;
+
+    for (int i = 0; i < 300 && n != want; i++) {
+        assert_int_equal(ddf_client_workers(fx->client, &n, &err), DDF_OK);
+        if (n != want)
+            usleep(100000);
+    }
+    assert_int_equal(n, want);
+}
+
+static void test_sigstop_past_lease_then_sigcont(void **state)
+{
+    fixture *fx = *state;
+    ddf_local_cluster *lc = ddf_client_local_cluster(fx->client);
+    ddf_action_stats st;
+    ddf_error err;
+
+    check_sum(fx);
+    assert_int_equal(ddf_local_cluster_signal_worker(lc, 1, SIGSTOP, &err), DDF_OK);
+    wait_workers(fx, 2); /* its lease ran out: the next discovery reaps it as dead */
+    check_sum_stats(fx, &st);
+    assert_int_equal(st.workers_failed, 0); /* never called: no timeout to wait for */
+    assert_int_equal(ddf_local_cluster_signal_worker(lc, 1, SIGCONT, &err), DDF_OK);
+    wait_workers(fx, 3); /* its lease keeper finds the lease gone and joins again */
+    check_sum(fx);
+}
+
 static void test_no_worker_left_is_unreachable(void **state)
 {
     fixture *fx = *state;
@@ -276,6 +319,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigstop_then_sigcont, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigstop_past_lease_then_sigcont,
+                                        setup_short_lease, teardown),
         cmocka_unit_test_setup_teardown(test_no_worker_left_is_unreachable, setup, teardown),
     };
 
