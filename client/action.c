@@ -143,6 +143,36 @@ static int take_answer(run_state *st, const call_plan *cp, const char *worker,
     rc = ddf_wire_decode_run(answer, &res, &n, &derr);
     if (rc < 0)
         return mark_failed(st, worker, derr.msg, err);
+    if (n > 0 && res[0].combined) {
+        /* one partial for every partition of the call, all OK */
+        for (size_t i = 0; i < n && rc == DDF_OK; i++) {
+            size_t pos = find_pos(st, cp, res[i].index);
+
+            if (pos == SIZE_MAX || st->done[pos]) {
+                rc = mark_failed(st, worker, "a combined answer for partitions it was not "
+                                 "given", err);
+                ddf_part_results_free(res, n);
+                return rc;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t pos = find_pos(st, cp, res[i].index);
+
+            stats->rows_in += res[i].rows_in > 0 ? (uint64_t)res[i].rows_in : 0;
+            stats->bad_lines += res[i].bad_lines > 0 ? (uint64_t)res[i].bad_lines : 0;
+            stats->cache_hits += res[i].cache_hit;
+            st->done[pos] = true;
+            st->pending--;
+        }
+        {
+            ddf_table *t = res[0].table;
+
+            res[0].table = NULL;
+            rc = st->fn(st->arg, res[0].index, t, err);
+        }
+        ddf_part_results_free(res, n);
+        return rc;
+    }
     for (size_t i = 0; i < n && rc == DDF_OK; i++) {
         ddf_part_result *r = &res[i];
         size_t pos = find_pos(st, cp, r->index);
@@ -228,6 +258,7 @@ static int encode_call(run_state *st, const call_plan *cp, xmlrpc_value **params
     plan.steps = f->steps;
     plan.nsteps = f->nsteps;
     plan.terminal = *st->term;
+    plan.combine = st->term->kind == DDF_TERM_GROUPBY || st->term->kind == DDF_TERM_VALUE_COUNTS;
     rc = ddf_wire_encode_plan(&plan, &pv, err);
     ddf_free(pp);
     if (rc < 0)

@@ -577,6 +577,7 @@ int ddf_wire_encode_plan(const ddf_plan *plan, xmlrpc_value **out, ddf_error *er
     enc_put(&e, st, "parts", parts_value(&e, plan), "plan.parts");
     if (plan->nsteps > 0) enc_put(&e, st, "steps", steps_value(&e, plan), "plan.steps");
     enc_put(&e, st, "terminal", terminal_value(&e, &plan->terminal), "plan.terminal");
+    if (plan->combine) put_bool(&e, st, "plan", "combine", true);
     *out = enc_finish(&e, st);
     xmlrpc_env_clean(&env);
     return e.rc;
@@ -937,6 +938,8 @@ static int decode_result(xmlrpc_value *st, const char *where, ddf_part_result *r
     if (rc < 0) return rc;
     if (strcmp(status, "ok") == 0) {
         r->status = DDF_PART_OK;
+        /* no blob: covered by a combined answer's first entry (checked by the caller) */
+        if (member(st, where, "blob", w) == NULL) return DDF_OK;
         return decode_blob(st, where, &r->table, err);
     }
     if (strcmp(status, "widen") == 0) {
@@ -949,6 +952,33 @@ static int decode_result(xmlrpc_value *st, const char *where, ddf_part_result *r
     }
     member_where(w, where, "status");
     return failf(err, DDF_ECORRUPT, w, "unknown status \"%s\" (ok, widen or error)", status);
+}
+
+/* Blobs where the answer says they are: one per OK entry, or, combined, only the first's. */
+static int check_combined(xmlrpc_value *answer, const char *where, ddf_part_result *res,
+                          size_t count, ddf_error *err)
+{
+    char w[WHERE_BYTES], wi[WHERE_BYTES];
+    xmlrpc_value *m = member(answer, where, "combined", w);
+    bool combined = false;
+    int rc = m != NULL ? read_bool(m, w, &combined, err) : DDF_OK;
+
+    for (size_t i = 0; rc == DDF_OK && i < count; i++) {
+        bool want = res[i].status == DDF_PART_OK && (!combined || i == 0);
+
+        wheref(wi, "%s.results[%zu]", where, i);
+        if (combined && res[i].status != DDF_PART_OK)
+            rc = corrupt(err, wi, "a combined answer with a partition that is not ok");
+        else if (want && res[i].table == NULL) {
+            wheref(wi, "%s.results[%zu].blob", where, i);
+            rc = corrupt(err, wi, "missing (status ok)");
+        }
+        else if (!want && res[i].table != NULL)
+            rc = corrupt(err, wi, "a blob in a combined answer's later entry");
+    }
+    if (rc == DDF_OK && combined && count > 0)
+        res[0].combined = true;
+    return rc;
 }
 
 int ddf_wire_decode_run(xmlrpc_value *answer, ddf_part_result **out, size_t *n, ddf_error *err)
@@ -978,6 +1008,11 @@ int ddf_wire_decode_run(xmlrpc_value *answer, ddf_part_result **out, size_t *n, 
             ddf_part_results_free(res, count);
             return rc;
         }
+    }
+    rc = check_combined(answer, where, res, count, err);
+    if (rc < 0) {
+        ddf_part_results_free(res, count);
+        return rc;
     }
     *out = res;
     *n = count;

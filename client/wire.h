@@ -82,10 +82,14 @@ typedef struct ddf_part_result {
     size_t nwiden;
     int64_t rows_in, rows_out, bad_lines;
     bool cache_hit;
+    bool combined;           /* first entry of a combined answer: 'table' is the partial
+                                merged over every entry (all OK, the others without one) */
 } ddf_part_result;
 
-/* Decode ddf.run's answer {results: [...]} into *out (*n entries, in answer order; free
- * with ddf_part_results_free). Every blob is validated and decoded (common/codec.h).
+/* Decode ddf.run's answer {results: [...], combined?} into *out (*n entries, in answer
+ * order; free with ddf_part_results_free). Every blob is validated and decoded
+ * (common/codec.h). A combined answer (plan.combine) has every entry OK and one blob, in
+ * the first entry, which gets 'combined'.
  * DDF_ECORRUPT naming the member, the codec's code for a bad blob, DDF_ENOMEM. */
 int ddf_wire_decode_run(xmlrpc_value *answer, ddf_part_result **out, size_t *n, ddf_error *err);
 

@@ -13,6 +13,8 @@
 #include "alloc.h"
 #include "codec.h"
 #include "exec.h"
+#include "merge.h"
+#include "plan_int.h"
 #include "plan_decode.h"
 
 #include <stdio.h>
@@ -111,6 +113,52 @@ static xmlrpc_value *result_value(xmlrpc_env *env, const char *srv_url, const dd
     return st;
 }
 
+/* plan.combine: when every partition succeeded, merge their group-by or value_counts
+ * partials into the first entry's table and drop the others', so the answer carries one
+ * partial for the whole call. Any failure, or a step that does not combine, leaves the
+ * per-partition answer as it is: combining is an optimization, never an error. */
+static bool combine_partials(ddf_server *srv, const ddf_plan *plan, ddf_exec_result *res)
+{
+    ddf_terminal_kind k = plan->terminal.kind;
+    ddf_plan_compiled pc;
+    ddf_merger *m = NULL;
+    ddf_table *merged = NULL;
+    ddf_arena *arena;
+    ddf_error err;
+    int rc;
+
+    if ((k != DDF_TERM_GROUPBY && k != DDF_TERM_VALUE_COUNTS) || plan->nparts < 2)
+        return false;
+    for (size_t i = 0; i < plan->nparts; i++)
+        if (res[i].status != DDF_OK || res[i].table == NULL)
+            return false;
+    if ((arena = ddf_arena_new()) == NULL)
+        return false;
+    ddf_error_init(&err);
+    rc = ddf_plan_compile(plan, arena, &pc, &err);
+    if (rc == DDF_OK) {
+        rc = ddf_merger_new(&plan->terminal, pc.out, false, &m, &err);
+        ddf_plan_compiled_fini(&pc);
+    }
+    for (size_t i = 0; rc == DDF_OK && i < plan->nparts; i++)
+        rc = ddf_merger_add(m, res[i].index, res[i].table, &err);
+    if (rc == DDF_OK)
+        rc = ddf_merger_partial(m, &merged, &err);
+    ddf_merger_free(m);
+    ddf_arena_free(arena);
+    if (rc < 0) {
+        ddf_server_log(srv, DDF_LOG_WARN, "not combining partials: %s", err.msg);
+        return false;
+    }
+    ddf_table_free(res[0].table);
+    res[0].table = merged;
+    for (size_t i = 1; i < plan->nparts; i++) {
+        ddf_table_free(res[i].table);
+        res[i].table = NULL;
+    }
+    return true;
+}
+
 static xmlrpc_value *m_run(xmlrpc_env *env, xmlrpc_value *params, void *info, void *call)
 {
     ddf_server *srv = info;
@@ -120,6 +168,7 @@ static xmlrpc_value *m_run(xmlrpc_env *env, xmlrpc_value *params, void *info, vo
     ddf_plan plan;
     ddf_error err;
     size_t size, i;
+    bool combined;
 
     (void)call;
     ddf_error_init(&err);
@@ -141,6 +190,7 @@ static xmlrpc_value *m_run(xmlrpc_env *env, xmlrpc_value *params, void *info, vo
         ddf_server_faultf(env, err.code < 0 ? err.code : DDF_EIO, "%s", msg);
         goto out_plan;
     }
+    combined = plan.combine && combine_partials(srv, &plan, res);
     size = response_size(res, plan.nparts);
     if (size > DDF_WORKER_MAX_RESPONSE_BYTES) {
         if (size == SIZE_MAX)
@@ -160,6 +210,8 @@ static xmlrpc_value *m_run(xmlrpc_env *env, xmlrpc_value *params, void *info, vo
         ddf_xr_append(env, arr, result_value(env, srv->url, &plan, &res[i]));
     out = xmlrpc_struct_new(env);
     ddf_xr_put(env, out, "results", arr);
+    if (combined)
+        ddf_xr_put_bool(env, out, "combined", true);
     if (env->fault_occurred && out != NULL) {
         xmlrpc_DECREF(out);
         out = NULL;

@@ -116,6 +116,9 @@ typedef struct ddf_plan {
     const ddf_step *steps;      /* the pipeline, in order */
     size_t nsteps;
     ddf_terminal terminal;
+    bool combine;               /* GROUPBY, VALUE_COUNTS: when every partition succeeds,
+                                   answer one partial merged over all of them (merge.h)
+                                   instead of one per partition: less to send and decode */
     ddf_arena *arena;           /* owns every string and array above */
 } ddf_plan;
 

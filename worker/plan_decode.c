@@ -821,8 +821,8 @@ static int decode_terminal(xmlrpc_value *v, ddf_plan *plan, ddf_error *err)
 
 static int decode_into(xmlrpc_value *v, ddf_plan *plan, ddf_error *err)
 {
-    static const char *const known[] = {"version", "csv",      "schema", "parts",
-                                        "steps",   "terminal", NULL};
+    static const char *const known[] = {"version", "csv",      "schema",  "parts",
+                                        "steps",   "terminal", "combine", NULL};
     xmlrpc_value *m;
     int64_t version;
     int rc;
@@ -849,6 +849,10 @@ static int decode_into(xmlrpc_value *v, ddf_plan *plan, ddf_error *err)
     if (rc < 0) return rc;
     if ((m = member(v, "steps")) != NULL) {
         rc = decode_steps(m, plan, err);
+        if (rc < 0) return rc;
+    }
+    if ((m = member(v, "combine")) != NULL) {
+        rc = read_bool(m, "plan.combine", &plan->combine, err);
         if (rc < 0) return rc;
     }
     if ((m = required(v, "terminal", "plan", err)) == NULL) return DDF_EINVAL;

@@ -51,6 +51,7 @@ static void assert_plan_equal(const ddf_plan *a, const ddf_plan *b)
     const ddf_terminal *ta = &a->terminal, *tb = &b->terminal;
 
     assert_int_equal(b->version, DDF_PLAN_VERSION);
+    assert_int_equal(a->combine, b->combine);
     assert_csv_equal(&a->csv, &b->csv);
     assert_true(ddf_schema_equal(a->schema, b->schema));
     assert_int_equal(a->nparts, b->nparts);
@@ -225,6 +226,7 @@ static void test_every_terminal_round_trips(void **state)
         full_plan(&p, schema);
         p.terminal = terms[i];
         if (i % 2 == 1) p.csv.on_bad_lines = DDF_BAD_LINES_WARN;
+        p.combine = i % 3 == 0;
         round_trip(&p);
     }
     ddf_schema_free(schema);
@@ -588,6 +590,74 @@ static void test_run_answers_decode(void **state)
 }
 
 /* Each hostile answer: a negative code, a message naming 'where', nothing leaked. */
+/* An answer of two entries (the second with a blob when 'second_blob', an error when
+ * 'second_error') and combined = 'combined'. */
+static xmlrpc_value *combined_answer(xmlrpc_env *env, const ddf_table *t, bool combined,
+                                     bool second_blob, bool second_error)
+{
+    xmlrpc_value *arr = xmlrpc_array_new(env), *ans, *e[2];
+
+    e[0] = entry(env, 4, "ok", "", 0, "blob", blob_value(env, t, false, 0));
+    e[1] = second_error ? entry(env, 9, "error", "bad", 3, NULL, NULL)
+                        : entry(env, 9, "ok", "", 0, second_blob ? "blob" : NULL,
+                                second_blob ? blob_value(env, t, false, 0) : NULL);
+    for (int k = 0; k < 2; k++) {
+        xmlrpc_array_append_item(env, arr, e[k]);
+        xmlrpc_DECREF(e[k]);
+    }
+    ans = answer_of(env, arr);
+    {
+        xmlrpc_value *flag = xmlrpc_bool_new(env, combined);
+
+        xmlrpc_struct_set_value(env, ans, "combined", flag);
+        xmlrpc_DECREF(flag);
+    }
+    return ans;
+}
+
+static void check_hostile_run(xmlrpc_value *ans, int code, const char *where);
+
+/* plan.combine: one blob, in the first entry, for every entry of the answer. */
+static void test_combined_answers(void **state)
+{
+    ddf_table *t = small_table();
+    ddf_part_result *r = NULL;
+    xmlrpc_value *ans, *flag;
+    xmlrpc_env env;
+    ddf_error err;
+    size_t n = 0;
+
+    (void)state;
+    xmlrpc_env_init(&env);
+    ans = combined_answer(&env, t, true, false, false);
+    assert_false(env.fault_occurred);
+    assert_int_equal(ddf_wire_decode_run(ans, &r, &n, &err), DDF_OK);
+    assert_int_equal(n, 2);
+    assert_true(r[0].combined);
+    assert_true(ddf_table_equal(t, r[0].table));
+    assert_false(r[1].combined);
+    assert_null(r[1].table);
+    assert_int_equal(r[1].status, DDF_PART_OK);
+    ddf_part_results_free(r, n);
+    xmlrpc_DECREF(ans);
+    /* a combined answer may not hold a failed partition or a second blob; without the
+     * flag every ok entry needs its blob */
+    check_hostile_run(combined_answer(&env, t, true, false, true), DDF_ECORRUPT,
+                      "results[1]");
+    check_hostile_run(combined_answer(&env, t, true, true, false), DDF_ECORRUPT,
+                      "results[1]");
+    check_hostile_run(combined_answer(&env, t, false, false, false), DDF_ECORRUPT,
+                      "results[1].blob");
+    ans = combined_answer(&env, t, true, false, false);
+    flag = xmlrpc_string_new(&env, "yes");
+    xmlrpc_struct_set_value(&env, ans, "combined", flag);
+    xmlrpc_DECREF(flag);
+    check_hostile_run(ans, DDF_ECORRUPT, "combined");
+    assert_false(env.fault_occurred);
+    xmlrpc_env_clean(&env);
+    ddf_table_free(t);
+}
+
 static void check_hostile_run(xmlrpc_value *ans, int code, const char *where)
 {
     ddf_part_result *r = (ddf_part_result *)&r;
@@ -878,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_windows_encode_and_scan_answers_decode),
         cmocka_unit_test(test_hostile_scan_answers_are_errors),
         cmocka_unit_test(test_run_answers_decode),
+        cmocka_unit_test(test_combined_answers),
         cmocka_unit_test(test_hostile_run_answers_are_errors),
         cmocka_unit_test_teardown(test_run_decode_survives_allocation_failures,
                                   ddf_test_restore_libc),

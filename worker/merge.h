@@ -1,5 +1,6 @@
 /* merge.h - the client's half of an action: merging the partials workers return into the
- * action's result (DESIGN §3, step 4).
+ * action's result (DESIGN §3, step 4). A worker uses it too, to combine the partials of
+ * its partitions into one before answering (plan.combine).
  *
  * Workers answer with one partial per partition (worker/plan.h says what each terminal
  * step's partial is); they arrive in any order, from any worker, and a partition rerun
@@ -48,6 +49,11 @@ int ddf_merger_add(ddf_merger *m, uint64_t index, const ddf_table *partial, ddf_
  * so later partitions cannot change the result. 'lowest_missing' is the first index not
  * added yet. Always false for other steps. */
 bool ddf_merger_head_done(const ddf_merger *m, uint64_t *lowest_missing);
+
+/* GROUPBY, VALUE_COUNTS: what was merged so far as one partial, in the layout of a
+ * partition's (plan.h), so that a worker can answer one partial for many partitions
+ * (plan.combine). DDF_EINVAL for other steps. */
+int ddf_merger_partial(ddf_merger *m, ddf_table **out, ddf_error *err);
 
 /* The result in *out (layout above). DDF_ERANGE for an int sum that overflows int64. */
 int ddf_merger_result(ddf_merger *m, ddf_table **out, ddf_error *err);

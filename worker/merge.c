@@ -344,6 +344,19 @@ static int cmp_kept(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+int ddf_merger_partial(ddf_merger *m, ddf_table **out, ddf_error *err)
+{
+    *out = NULL;
+    if (m->spent)
+        return ddf_error_setf(err, DDF_EINVAL, "merge: unusable after an earlier error");
+    if (m->kind == DDF_TERM_GROUPBY)
+        return ddf_groupby_to_table(m->gb, out, err);
+    if (m->kind == DDF_TERM_VALUE_COUNTS)
+        return ddf_value_counts_to_table(m->vc, out, err);
+    return ddf_error_setf(err, DDF_EINVAL, "merge: only group-by and value_counts partials "
+                          "combine");
+}
+
 bool ddf_merger_head_done(const ddf_merger *m, uint64_t *lowest_missing)
 {
     uint64_t i = 0;
