@@ -149,10 +149,11 @@ int main(int argc, char **argv)
 
     /* Every plan job evaluates into a fresh scratch arena of partition-sized blocks. With
      * glibc's defaults those blocks are mmap'ed and unmapped, or trimmed, each time, and a
-     * warm query spent a third of its time faulting zeroed pages back in. Keep freed
-     * memory for the next job instead; the partition cache's budget is what bounds it. */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+     * warm query spent a third of its time faulting zeroed pages back in. Keep up to
+     * 128 MiB of freed memory per malloc arena for the next job instead; blocks of 64 MiB
+     * and more (a partition's read buffer) are still mapped and returned whole. */
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
     ddf_worker_config_init(&cfg);
     ddf_error_init(&err);
     for (i = 1; i < argc; i++) {
