@@ -440,7 +440,8 @@ int ddf_action_run(ddf_frame *frame, const ddf_terminal *term, const uint64_t *p
         ddf_arena_free(st.arena);
         return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
     }
-    rc = ddf_project(frame, term, st.arena, &st.csv, &st.cut, err);
+    rc = ddf_project(frame, term, nparts == frame->src->nparts, st.arena, &st.csv, &st.cut,
+                     err);
     /* Rounds without a failure are waves and always make progress; rounds with one are
      * retries, and those are bounded. */
     for (unsigned retries = 0; st.pending > 0 && rc == DDF_OK && !st.widened;) {

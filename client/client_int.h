@@ -36,6 +36,8 @@ typedef struct ddf_source {
     ddf_plan_part *parts;      /* in frame order, index = position */
     size_t nparts;
     bool verified;             /* an action has read every partition with this schema */
+    bool *read_cols;           /* per schema column: some action has read it (projection.c);
+                                  in 'arena' */
 } ddf_source;
 
 struct ddf_frame {
@@ -62,10 +64,13 @@ void ddf_client_free_ids(char **ids, size_t n);
 int ddf_frame_recompile(ddf_frame *frame, ddf_error *err);
 
 /* The CSV options and schema a plan for 'term' over 'frame' reads with: the source's, cut
- * to the columns the action needs (projection.c). *schema is NULL when nothing is cut
- * (use the source's), else owned by the caller; the strings go to 'arena'. */
-int ddf_project(const ddf_frame *frame, const ddf_terminal *term, ddf_arena *arena,
-                ddf_csv_options *csv, ddf_schema **schema, ddf_error *err);
+ * to the columns the action needs and those earlier actions read (projection.c); with
+ * 'remember' (the action reads every partition) its columns join those. *schema is NULL
+ * when nothing is cut (use the source's), else owned by the caller; the strings go to
+ * 'arena'. */
+int ddf_project(const ddf_frame *frame, const ddf_terminal *term, bool remember,
+                ddf_arena *arena, ddf_csv_options *csv, ddf_schema **schema,
+                ddf_error *err);
 
 /* Receives each partition's partial, once per partition of the run (reruns filtered). */
 typedef int ddf_partial_fn(void *arg, uint64_t index, ddf_table *partial, ddf_error *err);

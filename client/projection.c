@@ -7,12 +7,15 @@
  * schema cut to match, so workers convert and cache only those. A step that is not needed
  * still runs, so its columns are kept too: the cut plan compiles exactly as the whole one.
  *
+ * Workers cache each cut under its own key, so the cut also takes every column an earlier
+ * action over all the partitions read ('remember': head, which reads a few, does not
+ * count): the set only grows, a query over columns already read finds the cache warm,
+ * and a new column costs one more parse of the partitions.
+ *
  * The columns an action returns must survive: steps that return rows (head, tail,
  * collect, write_csv, nlargest) return every column, so they are cut only when a select
  * step bounds the output to names it lists. A count that names no column keeps the
- * first, which the parser still needs to tell rows apart. Workers cache each cut
- * separately (usecols is part of the cache key), so a query with the same columns hits
- * the cache its first run filled. */
+ * first, which the parser still needs to tell rows apart. */
 #include "client_int.h"
 
 #include "alloc.h"
@@ -41,7 +44,7 @@ static void mark_expr(const ddf_schema *s, bool *need, const ddf_expr *e)
         mark_expr(s, need, e->args[i]);
 }
 
-int ddf_project(const ddf_frame *f, const ddf_terminal *t, ddf_arena *arena,
+int ddf_project(const ddf_frame *f, const ddf_terminal *t, bool remember, ddf_arena *arena,
                 ddf_csv_options *csv, ddf_schema **schema, ddf_error *err)
 {
     const ddf_schema *s = f->src->schema;
@@ -55,8 +58,17 @@ int ddf_project(const ddf_frame *f, const ddf_terminal *t, ddf_arena *arena,
     *schema = NULL;
     for (size_t i = 0; i < f->nsteps; i++)
         has_select |= f->steps[i].kind == DDF_STEP_SELECT;
-    if (s->ncols == 0 || (returns_rows(t->kind) && !has_select))
+    if (s->ncols == 0 || (returns_rows(t->kind) && !has_select)) {
+        /* every column is read: later cuts would only miss this read's cache */
+        if (!remember)
+            return DDF_OK;
+        if (f->src->read_cols == NULL)
+            f->src->read_cols = ddf_arena_calloc(f->src->arena, s->ncols ? s->ncols : 1,
+                                                 sizeof(bool));
+        for (size_t c = 0; c < s->ncols && f->src->read_cols != NULL; c++)
+            f->src->read_cols[c] = true;
         return DDF_OK;
+    }
     need = ddf_calloc(s->ncols, sizeof *need);
     if (need == NULL)
         return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
@@ -78,12 +90,20 @@ int ddf_project(const ddf_frame *f, const ddf_terminal *t, ddf_arena *arena,
         mark(s, need, t->aggs[k].column);
     if (t->column != NULL)
         mark(s, need, t->column);
-    for (size_t c = 0; c < s->ncols; c++)
+    if (f->src->read_cols == NULL)
+        f->src->read_cols = ddf_arena_calloc(f->src->arena, s->ncols, sizeof(bool));
+    for (size_t c = 0; c < s->ncols; c++) {
+        if (f->src->read_cols != NULL)
+            need[c] |= f->src->read_cols[c];
         n += need[c];
+    }
     if (n == 0) {
         need[0] = true;
         n = 1;
     }
+    for (size_t c = 0; remember && c < s->ncols && f->src->read_cols != NULL && rc == DDF_OK;
+         c++)
+        f->src->read_cols[c] = need[c];
     if (rc < 0 || n == s->ncols) {
         ddf_free(need);
         return rc;
