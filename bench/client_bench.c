@@ -3,7 +3,10 @@
  * query again: cached partitions), with the peak memory of every process.
  *
  *     client-bench FILE.csv [--workers 2] [--blocksize BYTES] [--only NAME] [--repeat N]
+ *                  [--session on]
  *
+ * --session on runs every query on one cluster, one after the other, as a user would:
+ * "cold" is then each query's first run in the session, and the peak is the session's.
  * Prints one line per query: name, cold s, warm s (the best of N warm runs), and the sum of the peak resident sets
  * (VmHWM) of the workers plus the client's own. bench/client_pandas.py times pandas on
  * the same queries; docs/benchmarks.md puts the two side by side. */
@@ -153,8 +156,22 @@ static long peak_kib(pid_t pid)
     return kib;
 }
 
+/* The sum of the peak resident sets of the client and its workers. */
+static double peak_mib(ddf_client *c)
+{
+    ddf_local_cluster *lc = ddf_client_local_cluster(c);
+    long kib = peak_kib(0);
+
+    for (size_t w = 0; w < ddf_local_cluster_size(lc); w++)
+        kib += peak_kib(ddf_local_cluster_worker_pid(lc, w));
+    return kib / 1024.0;
+}
+
 int main(int argc, char **argv)
 {
+    ddf_client *c = NULL;
+    ddf_frame *f = NULL;
+    bool session = false;
     ddf_connect_options co;
     ddf_csv_options csv;
     const char *only = NULL;
@@ -176,6 +193,8 @@ int main(int argc, char **argv)
             csv.blocksize = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--only") == 0)
             only = argv[i + 1];
+        else if (strcmp(argv[i], "--session") == 0 && strcmp(argv[i + 1], "on") == 0)
+            session = true;
         else if (strcmp(argv[i], "--repeat") == 0)
             repeat = atoi(argv[i + 1]) > 0 ? atoi(argv[i + 1]) : 1;
     }
@@ -185,17 +204,14 @@ int main(int argc, char **argv)
     }
     printf("%-16s %9s %9s %12s %10s\n", "query", "cold_s", "warm_s", "peak_MiB", "start_s");
     for (size_t q = 0; q < sizeof QUERIES / sizeof QUERIES[0]; q++) {
-        ddf_client *c;
-        ddf_frame *f;
-        ddf_local_cluster *lc;
-        ddf_error err;
         double t0, t1, t2, warm = 1e30;
-        long kib;
+        ddf_error err;
 
         if (only != NULL && strcmp(only, QUERIES[q].name) != 0)
             continue;
         t0 = now_s();
-        if (ddf_connect(&co, &c, &err) < 0 || ddf_read_csv(c, path, &csv, &f, &err) < 0) {
+        if (c == NULL && (ddf_connect(&co, &c, &err) < 0 ||
+                          ddf_read_csv(c, path, &csv, &f, &err) < 0)) {
             fprintf(stderr, "client-bench: %s\n", err.msg);
             return 1;
         }
@@ -215,15 +231,17 @@ int main(int argc, char **argv)
             if (now_s() - w0 < warm)
                 warm = now_s() - w0;
         }
-        lc = ddf_client_local_cluster(c);
-        kib = peak_kib(0);
-        for (size_t w = 0; w < ddf_local_cluster_size(lc); w++)
-            kib += peak_kib(ddf_local_cluster_worker_pid(lc, w));
         printf("%-16s %9.3f %9.3f %12.1f %10.3f\n", QUERIES[q].name, t2 - t1, warm,
-               kib / 1024.0, t1 - t0);
+               peak_mib(c), t1 - t0);
         fflush(stdout);
-        ddf_frame_free(f);
-        ddf_close(c);
+        if (!session) {
+            ddf_frame_free(f);
+            ddf_close(c);
+            f = NULL;
+            c = NULL;
+        }
     }
+    ddf_frame_free(f);
+    ddf_close(c);
     return 0;
 }
