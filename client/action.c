@@ -128,6 +128,18 @@ static size_t find_pos(const run_state *st, const call_plan *cp, uint64_t index)
     return SIZE_MAX;
 }
 
+/* The warnings of every entry go to the client. */
+static void take_warnings(run_state *st, ddf_part_result *res, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t w = 0; w < res[i].nwarnings; w++) {
+            ddf_client_add_warning(st->frame->client, res[i].warnings[w]);
+            res[i].warnings[w] = NULL;
+        }
+        res[i].nwarnings = 0;
+    }
+}
+
 /* Take a successful call's answer. A worker's per-partition error fails the action (it is
  * the data's fault, and another worker would meet it too); an answer that does not decode
  * fails the worker. */
@@ -143,6 +155,7 @@ static int take_answer(run_state *st, const call_plan *cp, const char *worker,
     rc = ddf_wire_decode_run(answer, &res, &n, &derr);
     if (rc < 0)
         return mark_failed(st, worker, derr.msg, err);
+    take_warnings(st, res, n);
     if (n > 0 && res[0].combined) {
         /* one partial for every partition of the call, all OK */
         for (size_t i = 0; i < n && rc == DDF_OK; i++) {

@@ -33,7 +33,7 @@ static double now_ms(void)
 
 static void begin(ddf_frame *f)
 {
-    memset(&f->client->last, 0, sizeof f->client->last);
+    ddf_client_begin_action(f->client);
 }
 
 static int merged(ddf_frame *f, const ddf_terminal *t, bool normalize, ddf_table **out,

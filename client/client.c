@@ -128,10 +128,18 @@ fail:
     return rc;
 }
 
+static void clear_warnings(ddf_client *c)
+{
+    for (size_t i = 0; i < c->nwarnings; i++)
+        ddf_free(c->warnings[i]);
+    c->nwarnings = 0;
+}
+
 void ddf_close(ddf_client *c)
 {
     if (c == NULL)
         return;
+    clear_warnings(c);
     ddf_rpc_free(c->rpc);
     ddf_registry_free(c->reg);
     ddf_local_cluster_stop(c->local);
@@ -200,4 +208,25 @@ int ddf_client_workers(ddf_client *c, size_t *count, ddf_error *err)
 void ddf_client_last_stats(const ddf_client *c, ddf_action_stats *out)
 {
     *out = c->last;
+}
+
+void ddf_client_begin_action(ddf_client *c)
+{
+    memset(&c->last, 0, sizeof c->last);
+    clear_warnings(c);
+}
+
+void ddf_client_add_warning(ddf_client *c, char *msg)
+{
+    if (c->nwarnings < DDF_CLIENT_MAX_WARNINGS)
+        c->warnings[c->nwarnings++] = msg;
+    else
+        ddf_free(msg);
+}
+
+size_t ddf_client_warnings(const ddf_client *c, const char *const **msgs)
+{
+    if (msgs != NULL)
+        *msgs = (const char *const *)c->warnings;
+    return c->nwarnings;
 }

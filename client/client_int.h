@@ -23,7 +23,15 @@ struct ddf_client {
     ddf_registry *reg;
     ddf_rpc *rpc;
     ddf_action_stats last;
+    char *warnings[DDF_CLIENT_MAX_WARNINGS]; /* of the last action, owned */
+    size_t nwarnings;
 };
+
+/* Start an action's bookkeeping: zeroed stats, no warnings. */
+void ddf_client_begin_action(ddf_client *c);
+
+/* Keep a worker's warning for the caller (takes 'msg'; dropped past the cap). */
+void ddf_client_add_warning(ddf_client *c, char *msg);
 
 /* The files of a frame, split into partitions, and the schema every plan reads them with.
  * Shared by the frames derived from one read_csv (reference counted): a widening found by

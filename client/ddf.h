@@ -100,6 +100,13 @@ typedef struct ddf_action_stats {
 
 void ddf_client_last_stats(const ddf_client *client, ddf_action_stats *out);
 
+/* Lines the last action dropped with on_bad_lines="warn", as pandas warns of them:
+ * "file:line: ..." messages (at most DDF_CLIENT_MAX_WARNINGS; stats.bad_lines counts
+ * them all). Borrowed until the next action. Lines of a partition read from a worker's
+ * cache are not warned of again. Returns the count; *msgs may be NULL. */
+#define DDF_CLIENT_MAX_WARNINGS 64
+size_t ddf_client_warnings(const ddf_client *client, const char *const **msgs);
+
 /* ---- frames ---------------------------------------------------------------------- */
 
 /* A frame over the CSV files matching 'pattern' (a glob, absolute or relative to the

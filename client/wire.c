@@ -924,6 +924,31 @@ static int decode_error(xmlrpc_value *st, const char *prefix, ddf_part_result *r
     return get_text(st, prefix, "error", &r->error, err);
 }
 
+/* The optional "warnings" array of strings, at most DDF_MAX_WARNINGS. */
+static int decode_warnings(xmlrpc_value *st, const char *prefix, ddf_part_result *r,
+                           ddf_error *err)
+{
+    char w[WHERE_BYTES], wi[WHERE_BYTES];
+    xmlrpc_value *arr = member(st, prefix, "warnings", w);
+    size_t n;
+    int rc;
+
+    if (arr == NULL) return DDF_OK;
+    rc = read_array(arr, w, &n, err);
+    if (rc < 0) return rc;
+    if (n > DDF_MAX_WARNINGS)
+        return corrupt(err, w, "more warnings than a partition keeps");
+    r->warnings = ddf_calloc(n ? n : 1, sizeof(*r->warnings));
+    if (r->warnings == NULL) return ddf_error_setf(err, DDF_ENOMEM, "%s: out of memory", w);
+    for (size_t i = 0; i < n; i++) {
+        wheref(wi, "%s[%zu]", w, i);
+        rc = read_text(item(arr, i), wi, &r->warnings[i], err);
+        if (rc < 0) return rc;
+        r->nwarnings++;
+    }
+    return DDF_OK;
+}
+
 static int decode_result(xmlrpc_value *st, const char *where, ddf_part_result *r, ddf_error *err)
 {
     char status[WORD_MAX + 1], w[WHERE_BYTES];
@@ -935,6 +960,7 @@ static int decode_result(xmlrpc_value *st, const char *where, ddf_part_result *r
     if (rc == DDF_OK) rc = get_count(st, where, "rows_out", &r->rows_out, err);
     if (rc == DDF_OK) rc = get_count(st, where, "bad_lines", &r->bad_lines, err);
     if (rc == DDF_OK) rc = get_bool(st, where, "cache_hit", &r->cache_hit, err);
+    if (rc == DDF_OK) rc = decode_warnings(st, where, r, err);
     if (rc < 0) return rc;
     if (strcmp(status, "ok") == 0) {
         r->status = DDF_PART_OK;
@@ -1027,6 +1053,8 @@ void ddf_part_results_free(ddf_part_result *r, size_t n)
         ddf_table_free(r[i].table);
         for (size_t k = 0; r[i].widen != NULL && k < r[i].nwiden; k++) ddf_free(r[i].widen[k].column);
         ddf_free(r[i].widen);
+        for (size_t k = 0; r[i].warnings != NULL && k < r[i].nwarnings; k++) ddf_free(r[i].warnings[k]);
+        ddf_free(r[i].warnings);
     }
     ddf_free(r);
 }

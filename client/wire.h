@@ -82,6 +82,8 @@ typedef struct ddf_part_result {
     size_t nwiden;
     int64_t rows_in, rows_out, bad_lines;
     bool cache_hit;
+    char **warnings;         /* on_bad_lines=warn: "file:line: ..." messages (owned) */
+    size_t nwarnings;
     bool combined;           /* first entry of a combined answer: 'table' is the partial
                                 merged over every entry (all OK, the others without one) */
 } ddf_part_result;

@@ -146,6 +146,8 @@ void ddf_exec_results_free(ddf_exec_result *results, size_t n)
     for (size_t i = 0; i < n; i++) {
         ddf_table_free(results[i].table);
         ddf_free(results[i].needed);
+        for (size_t w = 0; w < results[i].nwarnings; w++)
+            ddf_free(results[i].warnings[w]);
     }
     ddf_free(results);
 }
@@ -340,6 +342,11 @@ static int load_part(run_ctx *ctx, const ddf_plan_part *pp, ddf_exec_result *r,
     rc = ddf_csv_read_block(f->file, ctx->plan->schema, &part, &t, &report, &r->err);
     put_file(ex, f);
     r->bad_lines = report.bad_lines;
+    for (size_t w = 0; w < report.nwarnings; w++) { /* taken from the report */
+        r->warnings[r->nwarnings++] = report.warnings[w];
+        report.warnings[w] = NULL;
+    }
+    report.nwarnings = 0;
     if (rc == DDF_EWIDEN && report.needed) {
         r->needed = report.needed;
         r->nneeded = ctx->plan->schema->ncols;

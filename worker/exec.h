@@ -63,6 +63,9 @@ typedef struct ddf_exec_result {
     uint64_t rows_read;        /* rows of the parsed partition */
     uint64_t rows_out;         /* rows after the pipeline */
     uint64_t bad_lines;        /* lines dropped by on_bad_lines (known on a parse only) */
+    char *warnings[DDF_MAX_WARNINGS]; /* on_bad_lines=warn: "file:line: ..." of the first
+                                  dropped lines (ddf_malloc'd, owned; on a parse only) */
+    size_t nwarnings;
     bool cache_hit;            /* the parsed partition came from the cache */
 } ddf_exec_result;
 

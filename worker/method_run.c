@@ -82,6 +82,15 @@ static xmlrpc_value *result_value(xmlrpc_env *env, const char *srv_url, const dd
     ddf_xr_put_i8(env, st, "rows_out", (int64_t)r->rows_out);
     ddf_xr_put_i8(env, st, "bad_lines", (int64_t)r->bad_lines);
     ddf_xr_put_bool(env, st, "cache_hit", r->cache_hit);
+    if (r->nwarnings > 0 && !env->fault_occurred) {
+        xmlrpc_value *arr = xmlrpc_array_new(env);
+
+        for (size_t w = 0; w < r->nwarnings && !env->fault_occurred; w++) {
+            xml_safe(r->warnings[w], msg, sizeof msg);
+            ddf_xr_append(env, arr, xmlrpc_string_new(env, msg));
+        }
+        ddf_xr_put(env, st, "warnings", arr);
+    }
     if (r->status == DDF_OK && r->table != NULL && !env->fault_occurred) {
         unsigned char *blob = NULL;
         size_t len = 0;

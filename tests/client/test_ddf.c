@@ -179,6 +179,68 @@ static void test_typo_is_an_error_when_written(void **state)
     assert_non_null(strstr(err.msg, "vv"));
 }
 
+/* A file with one line of three fields in a two-column file, at line 4. */
+static void write_bad_file(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fprintf(f, "a,b\n1,2\n3,4\n5,6,7\n8,9\n");
+    assert_int_equal(fclose(f), 0);
+}
+
+/* on_bad_lines: "error" fails the action naming the worker, file and line; "warn" drops
+ * the line and hands its message to the caller, as pandas warns. */
+static void test_bad_lines_error_and_warn(void **state)
+{
+    fixture *fx = *state;
+    char path[160];
+    const char *const *msgs = NULL;
+    ddf_csv_options csv;
+    ddf_action_stats st;
+    ddf_frame *f;
+    ddf_error err;
+    int64_t rows = 0;
+
+    snprintf(path, sizeof path, "%s/bad.csv", fx->dir);
+    write_bad_file(path);
+    ddf_csv_options_init(&csv);
+    /* the line is in the sample read_csv infers from: it fails there, as pandas' eager
+     * read_csv does (a bad line past the sample fails the action that reads it) */
+    assert_int_equal(ddf_read_csv(fx->client, path, &csv, &f, &err), DDF_EBADLINE);
+    assert_non_null(strstr(err.msg, "worker http://127.0.0.1:"));
+    assert_non_null(strstr(err.msg, "bad.csv:4"));
+
+    csv.on_bad_lines = DDF_BAD_LINES_WARN;
+    assert_int_equal(ddf_read_csv(fx->client, path, &csv, &f, &err), DDF_OK);
+    assert_int_equal(ddf_frame_count(f, &rows, &err), DDF_OK);
+    assert_int_equal(rows, 3);
+    ddf_client_last_stats(fx->client, &st);
+    assert_int_equal(st.bad_lines, 1);
+    assert_int_equal(ddf_client_warnings(fx->client, &msgs), 1);
+    assert_non_null(strstr(msgs[0], "bad.csv:4"));
+    ddf_frame_free(f);
+
+    /* past the inference sample (256 KiB), the action that reads the line fails */
+    {
+        FILE *out = fopen(path, "w");
+
+        assert_non_null(out);
+        fprintf(out, "a,b\n");
+        for (int i = 0; i < 40000; i++)
+            fprintf(out, "%d,%d\n", i, i);
+        fprintf(out, "1,2,3\n7,8\n");
+        assert_int_equal(fclose(out), 0);
+    }
+    ddf_csv_options_init(&csv);
+    assert_int_equal(ddf_read_csv(fx->client, path, &csv, &f, &err), DDF_OK);
+    assert_int_equal(ddf_frame_count(f, &rows, &err), DDF_EBADLINE);
+    assert_non_null(strstr(err.msg, "worker http://127.0.0.1:"));
+    assert_non_null(strstr(err.msg, "bad.csv:40002"));
+    ddf_frame_free(f);
+    unlink(path);
+}
+
 typedef struct killer {
     pid_t pid;
     int delay_ms;
@@ -314,6 +376,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_actions_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typo_is_an_error_when_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_lines_error_and_warn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9_during_action, setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_between_actions_gets_partitions, setup,
                                         teardown),
