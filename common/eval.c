@@ -343,13 +343,90 @@ static int64_t ipow(int64_t base, int64_t ex)
     return (int64_t)r;
 }
 
+/* A numeric literal operand, as the operation's dtype sees it. */
+static bool numeric_literal(const ddf_expr *e, ddf_dtype dt, int64_t *i, double *f)
+{
+    if (e->kind == DDF_EXPR_INT) {
+        *i = e->i;
+        *f = (double)e->i;
+        return true;
+    }
+    if (e->kind == DDF_EXPR_FLOAT && dt == DDF_DTYPE_FLOAT64) {
+        *f = e->f;
+        return true;
+    }
+    return false;
+}
+
+/* x + 1, 1 - x, price * 1.1: a column and a literal of + - * / without making a column of
+ * the literal (and converting it) first. 1 when the operands are not of that shape. */
+static int eval_arith_scalar(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
+                             const ddf_expr *r, ddf_column *c)
+{
+    ddf_dtype dt = e->dtype;
+    bool left;
+    int64_t si = 0;
+    double sf = 0;
+    ddf_column x;
+    size_t n = v->n;
+    int rc;
+
+    if ((dt != DDF_DTYPE_INT64 && dt != DDF_DTYPE_FLOAT64) ||
+        (op != DDF_EXPR_OP_ADD && op != DDF_EXPR_OP_SUB && op != DDF_EXPR_OP_MUL &&
+         op != DDF_EXPR_OP_DIV))
+        return 1;
+    if (numeric_literal(r, dt, &si, &sf))
+        left = false;
+    else if (numeric_literal(l, dt, &si, &sf))
+        left = true;
+    else
+        return 1;
+    if ((rc = eval_as(v, left ? r : l, dt, &x)) < 0 || (rc = mk(v, e, dt, c)) < 0 ||
+        (rc = and_validity(v, e, c, &x, NULL)) < 0)
+        return rc;
+    if (dt == DDF_DTYPE_INT64) { /* DIV is always float64: not here */
+        const uint64_t *a = (const uint64_t *)x.values.i64;
+        int64_t *o = c->values.i64;
+        uint64_t s = (uint64_t)si;
+
+        if (op == DDF_EXPR_OP_ADD)
+            for (size_t i = 0; i < n; i++) o[i] = (int64_t)(a[i] + s);
+        else if (op == DDF_EXPR_OP_MUL)
+            for (size_t i = 0; i < n; i++) o[i] = (int64_t)(a[i] * s);
+        else if (left)
+            for (size_t i = 0; i < n; i++) o[i] = (int64_t)(s - a[i]);
+        else
+            for (size_t i = 0; i < n; i++) o[i] = (int64_t)(a[i] - s);
+    } else {
+        const double *a = x.values.f64;
+        double *o = c->values.f64;
+
+        if (op == DDF_EXPR_OP_ADD)
+            for (size_t i = 0; i < n; i++) o[i] = a[i] + sf;
+        else if (op == DDF_EXPR_OP_MUL)
+            for (size_t i = 0; i < n; i++) o[i] = a[i] * sf;
+        else if (op == DDF_EXPR_OP_SUB && left)
+            for (size_t i = 0; i < n; i++) o[i] = sf - a[i];
+        else if (op == DDF_EXPR_OP_SUB)
+            for (size_t i = 0; i < n; i++) o[i] = a[i] - sf;
+        else if (left)
+            for (size_t i = 0; i < n; i++) o[i] = sf / a[i];
+        else
+            for (size_t i = 0; i < n; i++) o[i] = a[i] / sf;
+    }
+    finish(c);
+    return DDF_OK;
+}
+
 static int eval_arith(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
                       const ddf_expr *r, ddf_column *c)
 {
     ddf_column x, y;
     ddf_dtype dt = e->dtype;
-    int rc;
+    int rc = eval_arith_scalar(v, e, op, l, r, c);
 
+    if (rc <= 0)
+        return rc;
     if ((rc = eval_as(v, l, dt, &x)) < 0 || (rc = eval_as(v, r, dt, &y)) < 0 ||
         (rc = mk(v, e, dt, c)) < 0 || (rc = and_validity(v, e, c, &x, &y)) < 0)
         return rc;
