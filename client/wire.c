@@ -32,24 +32,6 @@
 /* Windows per ddf.scan call (the worker's DDF_WORKER_MAX_WINDOWS). */
 #define WIRE_MAX_WINDOWS 65536
 
-/* Spellings of the enums the plan decoder reads; common/ has parse functions for some of
- * them but names only for dtypes and aggregations. Indexed by the enum values. */
-static const char *const terminal_names[] = {
-    [DDF_TERM_COUNT] = "count",     [DDF_TERM_HEAD] = "head",
-    [DDF_TERM_TAIL] = "tail",       [DDF_TERM_COLLECT] = "collect",
-    [DDF_TERM_REDUCE] = "reduce",   [DDF_TERM_GROUPBY] = "groupby",
-    [DDF_TERM_VALUE_COUNTS] = "value_counts", [DDF_TERM_TOPK] = "topk",
-    [DDF_TERM_WRITE_CSV] = "write_csv",
-};
-static const char *const step_names[] = {
-    [DDF_STEP_FILTER] = "filter", [DDF_STEP_ASSIGN] = "assign", [DDF_STEP_SELECT] = "select"};
-static const char *const keep_names[] = {
-    [DDF_TOPK_KEEP_FIRST] = "first", [DDF_TOPK_KEEP_LAST] = "last", [DDF_TOPK_KEEP_ALL] = "all"};
-static const char *const bad_lines_names[] = {
-    [DDF_BAD_LINES_ERROR] = "error", [DDF_BAD_LINES_WARN] = "warn", [DDF_BAD_LINES_SKIP] = "skip"};
-
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
-
 static const char *type_name(xmlrpc_type t)
 {
     switch (t) {
@@ -272,20 +254,22 @@ static void put_bool(enc *e, xmlrpc_value *st, const char *prefix, const char *k
 }
 
 /* One of 'count' names, by enum value. */
+/* An enum's wire name ('name', from the plan's name functions; NULL for a value out of
+ * range). */
 static void put_name(enc *e, xmlrpc_value *st, const char *prefix, const char *key,
-                     const char *const *names, size_t count, int value)
+                     const char *name, int value)
 {
     char w[WHERE_BYTES];
 
     if (!enc_ok(e)) return;
     member_where(w, prefix, key);
-    if (value < 0 || (size_t)value >= count || names[value] == NULL) {
+    if (name == NULL) {
         char what[48];
         snprintf(what, sizeof what, "%d is not a valid value", value);
         enc_fail(e, w, what);
         return;
     }
-    enc_put(e, st, key, enc_text(e, names[value], w), w);
+    enc_put(e, st, key, enc_text(e, name, w), w);
 }
 
 /* A one-character string (sep, quote): what the decoder's read_char accepts. */
@@ -402,7 +386,7 @@ static xmlrpc_value *csv_value(enc *e, const ddf_csv_options *opt, const char *w
     if (opt->na_values != NULL || opt->nna_values > 0)
         put_strings(e, st, where, "na_values", opt->na_values, opt->nna_values);
     put_bool(e, st, where, "keep_default_na", opt->keep_default_na);
-    put_name(e, st, where, "on_bad_lines", bad_lines_names, COUNT_OF(bad_lines_names),
+    put_name(e, st, where, "on_bad_lines", ddf_plan_bad_lines_name(opt->on_bad_lines),
              (int)opt->on_bad_lines);
     put_u64(e, st, where, "blocksize", opt->blocksize);
     return enc_finish(e, st);
@@ -482,7 +466,7 @@ static xmlrpc_value *steps_value(enc *e, const ddf_plan *plan)
 
         wheref(w, "plan.steps[%zu]", i);
         st = enc_struct(e, w);
-        put_name(e, st, w, "kind", step_names, COUNT_OF(step_names), (int)s->kind);
+        put_name(e, st, w, "kind", ddf_plan_step_name(s->kind), (int)s->kind);
         if (s->kind == DDF_STEP_FILTER || s->kind == DDF_STEP_ASSIGN)
             put_text(e, st, w, "expr", s->expr);
         if (s->kind == DDF_STEP_ASSIGN) put_text(e, st, w, "name", s->name);
@@ -523,7 +507,7 @@ static xmlrpc_value *terminal_value(enc *e, const ddf_terminal *t)
     const char *where = "plan.terminal";
     xmlrpc_value *st = enc_struct(e, where);
 
-    put_name(e, st, where, "kind", terminal_names, COUNT_OF(terminal_names), (int)t->kind);
+    put_name(e, st, where, "kind", ddf_plan_terminal_name(t->kind), (int)t->kind);
     switch (t->kind) {
     case DDF_TERM_HEAD:
     case DDF_TERM_TAIL:
@@ -545,7 +529,7 @@ static xmlrpc_value *terminal_value(enc *e, const ddf_terminal *t)
         put_i8(e, st, where, "n", t->n);
         put_strings(e, st, where, "keys", t->keys, t->nkeys);
         put_bool(e, st, where, "largest", t->largest);
-        put_name(e, st, where, "keep", keep_names, COUNT_OF(keep_names), (int)t->keep);
+        put_name(e, st, where, "keep", ddf_topk_keep_name(t->keep), (int)t->keep);
         break;
     case DDF_TERM_WRITE_CSV:
         put_text(e, st, where, "path", t->path);

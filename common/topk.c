@@ -416,12 +416,17 @@ static int offer(ddf_topk *tk, const ddf_column *cols, size_t r, entry cand, ddf
 
 /* ---- public functions ---- */
 
+static const char *const KEEP_NAMES[] = {"first", "last", "all"};
+
+const char *ddf_topk_keep_name(ddf_topk_keep keep)
+{
+    return (unsigned)keep < 3 ? KEEP_NAMES[keep] : NULL;
+}
+
 int ddf_topk_keep_parse(const char *name, ddf_topk_keep *out)
 {
-    static const char *const names[] = {"first", "last", "all"};
-
     for (int k = 0; k < 3; k++) {
-        if (strcmp(name, names[k]) == 0) {
+        if (strcmp(name, KEEP_NAMES[k]) == 0) {
             *out = (ddf_topk_keep)k;
             return DDF_OK;
         }

@@ -80,6 +80,9 @@ typedef struct ddf_topk ddf_topk; /* opaque */
 /* Parse pandas' keep= ("first", "last", "all"). DDF_OK or DDF_EINVAL. */
 int ddf_topk_keep_parse(const char *name, ddf_topk_keep *out);
 
+/* The name of 'keep', or NULL for a value out of range. */
+const char *ddf_topk_keep_name(ddf_topk_keep keep);
+
 /* A new empty top-k in *out (free with ddf_topk_free) of the 'n' first rows of tables
  * laid out as 'like' (only its names and dtypes are read; it is not kept), ordered by
  * columns keys[0..nkeys), largest first when 'largest' (nlargest), else smallest first.

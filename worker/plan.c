@@ -166,14 +166,72 @@ static ddf_schema *start_schema(const ddf_schema *in)
     return s;
 }
 
+static const char *const TERMINAL_NAMES[] = {
+    [DDF_TERM_COUNT] = "count",       [DDF_TERM_HEAD] = "head",
+    [DDF_TERM_TAIL] = "tail",         [DDF_TERM_COLLECT] = "collect",
+    [DDF_TERM_REDUCE] = "reduce",     [DDF_TERM_GROUPBY] = "groupby",
+    [DDF_TERM_VALUE_COUNTS] = "value_counts", [DDF_TERM_TOPK] = "topk",
+    [DDF_TERM_WRITE_CSV] = "write_csv",
+};
+static const char *const STEP_NAMES[] = {
+    [DDF_STEP_FILTER] = "filter", [DDF_STEP_ASSIGN] = "assign", [DDF_STEP_SELECT] = "select"};
+static const char *const BAD_LINES_NAMES[] = {
+    [DDF_BAD_LINES_ERROR] = "error", [DDF_BAD_LINES_WARN] = "warn", [DDF_BAD_LINES_SKIP] = "skip"};
+
+#define NAME_OF(table, v) ((unsigned)(v) < sizeof(table) / sizeof((table)[0]) ? (table)[v] : NULL)
+
+static int parse_name(const char *const *table, size_t n, const char *name, int *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (table[i] != NULL && strcmp(table[i], name) == 0) {
+            *out = (int)i;
+            return DDF_OK;
+        }
+    return DDF_EINVAL;
+}
+
+const char *ddf_plan_terminal_name(ddf_terminal_kind kind)
+{
+    return NAME_OF(TERMINAL_NAMES, kind);
+}
+
+int ddf_plan_terminal_parse(const char *name, ddf_terminal_kind *out)
+{
+    int v;
+    int rc = parse_name(TERMINAL_NAMES, sizeof TERMINAL_NAMES / sizeof TERMINAL_NAMES[0], name,
+                        &v);
+
+    if (rc == DDF_OK)
+        *out = (ddf_terminal_kind)v;
+    return rc;
+}
+
+const char *ddf_plan_step_name(ddf_step_kind kind)
+{
+    return NAME_OF(STEP_NAMES, kind);
+}
+
+const char *ddf_plan_bad_lines_name(ddf_bad_lines mode)
+{
+    return NAME_OF(BAD_LINES_NAMES, mode);
+}
+
+int ddf_plan_bad_lines_parse(const char *name, ddf_bad_lines *out)
+{
+    int v;
+    int rc = parse_name(BAD_LINES_NAMES, sizeof BAD_LINES_NAMES / sizeof BAD_LINES_NAMES[0],
+                        name, &v);
+
+    if (rc == DDF_OK)
+        *out = (ddf_bad_lines)v;
+    return rc;
+}
+
 static const char *step_name(ddf_step_kind k)
 {
-    switch (k) {
-    case DDF_STEP_FILTER: return "filter";
-    case DDF_STEP_ASSIGN: return "assign";
-    case DDF_STEP_SELECT: return "select";
-    }
-    return "?";
+    const char *name = ddf_plan_step_name(k);
+
+    return name != NULL ? name : "?";
 }
 
 /* Parse and check one step's expression against 's'; errors keep the parser's offset and

@@ -142,6 +142,15 @@ int ddf_plan_validate(const ddf_plan *plan, const char *data_root, ddf_error *er
  * so a symlink swapped in after validation cannot escape. DDF_ENOENT (no such file),
  * DDF_EINVAL (outside the data root), DDF_EIO (not a regular file, unreadable), with a
  * message naming 'path'. */
+/* The wire names of the plan's enums (docs/protocol.md): "groupby", "filter", "warn".
+ * The name functions give NULL for a value out of range; the parse functions DDF_OK or
+ * DDF_EINVAL. One table for the worker's decoder and the client's encoder. */
+const char *ddf_plan_terminal_name(ddf_terminal_kind kind);
+int ddf_plan_terminal_parse(const char *name, ddf_terminal_kind *out);
+const char *ddf_plan_step_name(ddf_step_kind kind);
+const char *ddf_plan_bad_lines_name(ddf_bad_lines mode);
+int ddf_plan_bad_lines_parse(const char *name, ddf_bad_lines *out);
+
 int ddf_plan_resolve_file(const char *data_root, const char *path, char *real, size_t cap,
                           struct stat *st, ddf_error *err);
 

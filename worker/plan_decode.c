@@ -426,17 +426,9 @@ int ddf_plan_decode_csv(xmlrpc_value *v, const char *where, ddf_arena *arena, dd
         char buf[WORD_MAX + 1];
         wheref(w, sizeof w, "%s.on_bad_lines", where);
         rc = read_word(m, w, buf, err);
-        if (rc == DDF_OK) {
-            if (strcmp(buf, "error") == 0)
-                opt->on_bad_lines = DDF_BAD_LINES_ERROR;
-            else if (strcmp(buf, "warn") == 0)
-                opt->on_bad_lines = DDF_BAD_LINES_WARN;
-            else if (strcmp(buf, "skip") == 0)
-                opt->on_bad_lines = DDF_BAD_LINES_SKIP;
-            else
-                rc = ddf_error_setf(err, DDF_EINVAL, "%s: \"%s\" is not error, warn or skip", w,
-                                    buf);
-        }
+        if (rc == DDF_OK && ddf_plan_bad_lines_parse(buf, &opt->on_bad_lines) < 0)
+            rc = ddf_error_setf(err, DDF_EINVAL, "%s: \"%s\" is not error, warn or skip", w,
+                                buf);
     }
     if (rc == DDF_OK && (m = member(v, "blocksize")) != NULL) {
         wheref(w, sizeof w, "%s.blocksize", where);
@@ -691,20 +683,6 @@ static int decode_aggs(xmlrpc_value *v, ddf_plan *plan, ddf_terminal *t, ddf_err
     return DDF_OK;
 }
 
-static const struct {
-    const char *name;
-    ddf_terminal_kind kind;
-} terminal_names[] = {
-    {"count", DDF_TERM_COUNT},
-    {"head", DDF_TERM_HEAD},
-    {"tail", DDF_TERM_TAIL},
-    {"collect", DDF_TERM_COLLECT},
-    {"reduce", DDF_TERM_REDUCE},
-    {"groupby", DDF_TERM_GROUPBY},
-    {"value_counts", DDF_TERM_VALUE_COUNTS},
-    {"topk", DDF_TERM_TOPK},
-    {"write_csv", DDF_TERM_WRITE_CSV},
-};
 
 /* Which members each terminal kind takes besides "kind": anything else is refused. */
 static bool terminal_takes(ddf_terminal_kind k, const char *key)
@@ -749,15 +727,12 @@ static int decode_terminal(xmlrpc_value *v, ddf_plan *plan, ddf_error *err)
                  ? DDF_EINVAL
                  : read_word(m, "plan.terminal.kind", kind, err);
     if (rc < 0) return rc;
-    for (i = 0; i < sizeof terminal_names / sizeof terminal_names[0]; i++)
-        if (strcmp(kind, terminal_names[i].name) == 0) break;
-    if (i == sizeof terminal_names / sizeof terminal_names[0])
+    memset(t, 0, sizeof(*t));
+    if (ddf_plan_terminal_parse(kind, &t->kind) < 0)
         return ddf_error_setf(err, DDF_EINVAL,
                               "plan.terminal.kind: unknown terminal step "
                               "\"%s\"",
                               kind);
-    memset(t, 0, sizeof(*t));
-    t->kind = terminal_names[i].kind;
     t->dropna = true; /* pandas' default for groupby and value_counts */
     t->largest = true;
     t->keep = DDF_TOPK_KEEP_FIRST;
