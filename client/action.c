@@ -473,6 +473,7 @@ int ddf_action_run(ddf_frame *frame, const ddf_terminal *term, const uint64_t *p
     }
     if (rc == DDF_OK && st.widened) {
         c->last.widenings++;
+        ddf_client_clear_warnings(c); /* the rerun reads the same lines again */
         rc = ddf_frame_recompile(frame, err);
         if (rc == DDF_OK)
             rc = DDF_EWIDEN;

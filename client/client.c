@@ -128,7 +128,7 @@ fail:
     return rc;
 }
 
-static void clear_warnings(ddf_client *c)
+void ddf_client_clear_warnings(ddf_client *c)
 {
     for (size_t i = 0; i < c->nwarnings; i++)
         ddf_free(c->warnings[i]);
@@ -139,7 +139,7 @@ void ddf_close(ddf_client *c)
 {
     if (c == NULL)
         return;
-    clear_warnings(c);
+    ddf_client_clear_warnings(c);
     ddf_rpc_free(c->rpc);
     ddf_registry_free(c->reg);
     ddf_local_cluster_stop(c->local);
@@ -213,7 +213,7 @@ void ddf_client_last_stats(const ddf_client *c, ddf_action_stats *out)
 void ddf_client_begin_action(ddf_client *c)
 {
     memset(&c->last, 0, sizeof c->last);
-    clear_warnings(c);
+    ddf_client_clear_warnings(c);
 }
 
 void ddf_client_add_warning(ddf_client *c, char *msg)

@@ -30,6 +30,9 @@ struct ddf_client {
 /* Start an action's bookkeeping: zeroed stats, no warnings. */
 void ddf_client_begin_action(ddf_client *c);
 
+/* Forget the warnings gathered so far (an action starting over after a widening). */
+void ddf_client_clear_warnings(ddf_client *c);
+
 /* Keep a worker's warning for the caller (takes 'msg'; dropped past the cap). */
 void ddf_client_add_warning(ddf_client *c, char *msg);
 

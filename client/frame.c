@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "plan_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void ddf_source_unref(ddf_source *src)
@@ -140,6 +141,20 @@ size_t ddf_frame_npartitions(const ddf_frame *f)
     return f->src->nparts;
 }
 
+/* The plan compiler names the step it rejects as a worker sees it, "plan.steps[2] (filter
+ * 'qty > x'): ..."; a caller building a frame wrote "filter 'qty > x'", so say that. */
+static void step_wording(ddf_error *err)
+{
+    char tmp[DDF_ERROR_MSG_BYTES];
+    const char *open, *close;
+
+    if (strncmp(err->msg, "plan.steps[", 11) != 0 || (open = strstr(err->msg, "] (")) == NULL ||
+        (close = strstr(open, "): ")) == NULL)
+        return;
+    snprintf(tmp, sizeof tmp, "%.*s%s", (int)(close - (open + 3)), open + 3, close + 1);
+    memcpy(err->msg, tmp, sizeof tmp);
+}
+
 /* Append 'step' to a copy of 'f' and check the result. */
 static int derive(const ddf_frame *f, const ddf_step *step, ddf_frame **out, ddf_error *err)
 {
@@ -152,6 +167,7 @@ static int derive(const ddf_frame *f, const ddf_step *step, ddf_frame **out, ddf
                               DDF_PLAN_MAX_STEPS);
     rc = frame_new(f->client, f->src, f->steps, f->nsteps, step, &g, err);
     if (rc == DDF_OK && (rc = ddf_frame_recompile(g, err)) < 0) {
+        step_wording(err);
         ddf_frame_free(g);
         return rc;
     }
