@@ -514,10 +514,8 @@ int ddf_action_merge(ddf_frame *frame, const ddf_terminal *term, bool normalize,
         if (rc < 0)
             break;
         rc = ddf_action_run(frame, term, all, n, merge_partial, m, err);
-        if (rc == DDF_OK) {
-            frame->src->verified = true;
+        if (rc == DDF_OK)
             rc = ddf_merger_result(m, out, err);
-        }
         ddf_merger_free(m);
         if (rc != DDF_EWIDEN)
             break;

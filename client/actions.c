@@ -4,8 +4,8 @@
  * Order-sensitive actions stream: head asks for partitions in order, a few more each
  * round, until the rows it has cannot change; collect_each hands partitions over in order
  * while the next ones run. Both need the schema settled first — a widening found late
- * would change rows already handed over — so collect_each counts the frame once (which
- * also warms the workers' caches) unless an earlier action has read every partition. */
+ * would change rows already handed over — so collect_each first counts every column it
+ * returns over the whole frame (which also warms the workers' caches). */
 #include "client_int.h"
 
 #include "alloc.h"
@@ -263,6 +263,29 @@ static int keep_partial(void *arg, uint64_t index, ddf_table *partial, ddf_error
     return DDF_OK;
 }
 
+/* Read every column the frame returns over every partition once (a count of each), so
+ * that any widening happens before rows are handed over. Cheap when the partitions are
+ * cached, and it caches them when they are not. */
+static int settle_schema(ddf_frame *f, ddf_error *err)
+{
+    const ddf_schema *s = f->out;
+    ddf_plan_agg *aggs;
+    ddf_table *t = NULL;
+    int rc;
+
+    if (s->ncols == 0)
+        return DDF_OK;
+    aggs = ddf_calloc(s->ncols, sizeof *aggs);
+    if (aggs == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+    for (size_t c = 0; c < s->ncols; c++)
+        aggs[c] = (ddf_plan_agg){s->fields[c].name, DDF_AGG_COUNT};
+    rc = ddf_frame_aggregate(f, aggs, s->ncols, &t, err);
+    ddf_table_free(t);
+    ddf_free(aggs);
+    return rc;
+}
+
 int ddf_frame_collect_each(ddf_frame *f, ddf_partition_fn *fn, void *arg, ddf_error *err)
 {
     ddf_terminal t = {.kind = DDF_TERM_COLLECT};
@@ -271,13 +294,9 @@ int ddf_frame_collect_each(ddf_frame *f, ddf_partition_fn *fn, void *arg, ddf_er
     stream_batch b = {0};
     int rc = DDF_OK;
 
-    if (!f->src->verified) {
-        int64_t rows;
-
-        rc = ddf_frame_count(f, &rows, err);
-        if (rc < 0)
-            return rc;
-    }
+    rc = settle_schema(f, err);
+    if (rc < 0)
+        return rc;
     begin(f);
     rc = ddf_client_workers(f->client, &nw, err);
     if (rc < 0)

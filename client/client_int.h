@@ -46,7 +46,6 @@ typedef struct ddf_source {
     ddf_schema *schema;        /* owned; widened in place */
     ddf_plan_part *parts;      /* in frame order, index = position */
     size_t nparts;
-    bool verified;             /* an action has read every partition with this schema */
     bool *read_cols;           /* per schema column: some action has read it (projection.c);
                                   in 'arena' */
 } ddf_source;
@@ -58,6 +57,9 @@ struct ddf_frame {
     ddf_step *steps;
     size_t nsteps;
     ddf_schema *out;           /* the schema after the pipeline; owned */
+    ddf_schema **retired;      /* earlier 'out's, replaced by widenings: kept until the frame
+                                  is freed, since actions borrow column names from 'out' */
+    size_t nretired;
 };
 
 void ddf_source_unref(ddf_source *src);

@@ -120,7 +120,9 @@ int ddf_read_csv(ddf_client *client, const char *pattern, const ddf_csv_options 
 
 void ddf_frame_free(ddf_frame *frame);
 
-/* The schema after the pipeline: column names and dtypes (pandas' df.columns, df.dtypes). */
+/* The schema after the pipeline: column names and dtypes (pandas' df.columns, df.dtypes).
+ * An action that widens the schema gives the frame a new one; the old stays valid until
+ * the frame is freed. */
 const ddf_schema *ddf_frame_schema(const ddf_frame *frame);
 size_t ddf_frame_npartitions(const ddf_frame *frame);
 

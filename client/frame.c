@@ -45,8 +45,19 @@ int ddf_frame_recompile(ddf_frame *f, ddf_error *err)
         return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
     probe_plan(f, &plan);
     rc = ddf_plan_compile(&plan, scratch, &pc, err);
+    if (rc == DDF_OK && f->out != NULL) {
+        ddf_schema **r = ddf_reallocarray(f->retired, f->nretired + 1, sizeof *r);
+
+        if (r == NULL) {
+            ddf_plan_compiled_fini(&pc);
+            ddf_arena_free(scratch);
+            return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+        }
+        f->retired = r;
+        f->retired[f->nretired++] = f->out;
+        f->out = NULL;
+    }
     if (rc == DDF_OK) {
-        ddf_schema_free(f->out);
         f->out = pc.out;
         pc.out = NULL;
         ddf_plan_compiled_fini(&pc);
@@ -126,6 +137,9 @@ void ddf_frame_free(ddf_frame *f)
     if (f == NULL)
         return;
     ddf_schema_free(f->out);
+    for (size_t i = 0; i < f->nretired; i++)
+        ddf_schema_free(f->retired[i]);
+    ddf_free(f->retired);
     ddf_arena_free(f->arena);
     ddf_source_unref(f->src);
     ddf_free(f);

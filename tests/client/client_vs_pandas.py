@@ -536,6 +536,7 @@ def make_queries(srcs, gvp, avp):
         add(w, [], "columns", expect_frame(wd.head(0)), known=KNOWN_LAZY_WIDENING)
         add(w, [], "count", expect_table(["count"], [[len(wd)]]))
         add(w, [], "collect", expect_frame(wd))
+        add(w, [], "collect_each", expect_frame(wd))  # widens before streaming
         add(w, [], "tail:6", expect_frame(wd.tail(6)))
         add(w, [], "head:3", expect_frame(wd.head(3)), known=KNOWN_LAZY_WIDENING)
         add(w, [], "reduce:max:x", agg_expect(w, [("x", "max")], gvp, avp))
