@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config       # toolchain
   libcsv-dev                             # CSV tokenizer
-  libxmlrpc-core-c3-dev                  # XML-RPC client and Abyss server
+  libxmlrpc-core-c3-dev                  # XML-RPC client and method registry
+  libmicrohttpd-dev                      # the worker's HTTP/1.1 server
   libhiredis-dev redis-server            # the registry
   libcmocka-dev                          # unit tests
   libedit-dev                            # the REPL's line editing

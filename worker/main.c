@@ -2,7 +2,7 @@
  * graceful stop, exit 0 after a clean one.
  *
  * Signals are blocked in every thread and taken by one thread with sigwait, so the stop runs
- * as ordinary code (locks, Abyss calls) rather than inside a signal handler.
+ * as ordinary code (locks, condition variables) rather than inside a signal handler.
  * Exit status: 0 after a clean stop, 1 when the worker cannot start or register, 2 for usage
  * errors. */
 #include "server.h"

@@ -581,7 +581,7 @@ static xmlrpc_value *m_shutdown(xmlrpc_env *env, xmlrpc_value *params, void *inf
     (void)call;
     if (ddf_xr_check_params(env, params, "ddf.shutdown", 0, 0, "no parameters") < 0) return NULL;
     ddf_server_log(srv, DDF_LOG_INFO, "ddf.shutdown called: finishing plans in flight");
-    ddf_server_stop(srv); /* Abyss still sends this answer */
+    ddf_server_stop(srv); /* this answer still goes out before the worker stops */
     return xmlrpc_bool_new(env, 1);
 }
 

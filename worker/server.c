@@ -1,22 +1,11 @@
-/* server.c - the worker's HTTP side: Abyss set up for many concurrent clients, every call
- * authenticated, the request size bounded, and a stop that lets plans in flight finish.
- *
- * We drive Abyss through its low-level API instead of xmlrpc_server_abyss_create because we
- * need three things the convenience layer hides:
- * - our own listening socket, bound before anything else, so port 0 is resolved and the
- *   advertised URL (the worker's id) is known before registering;
- * - a hook between HTTP and XML-RPC (the "XML processor") that checks HTTP Basic auth for
- *   every call, introspection and system.multicall included, and answers a refusal with an
- *   XML-RPC fault rather than an HTTP error a client cannot tell from a broken network;
- * - a handler in front of xmlrpc-c's that answers an oversized request with a fault (after
- *   reading and discarding its body, so the client sees the answer, not a reset) instead of
- *   xmlrpc-c's bare HTTP 500.
- * Abyss runs one thread per connection, up to DDF_WORKER_MAX_CONN at once. */
+/* server.c - the worker's lifecycle: configuration checked, the listening socket bound
+ * before anything else (so port 0 is resolved and the advertised URL, the worker's id, is
+ * known before registering), the lease in the registry, and a stop that lets plans in
+ * flight finish and their answers go out before the worker leaves. The HTTP side is
+ * http.c, the methods methods.c and method_run.c. */
 #include "server_int.h"
 
 #include "alloc.h"
-
-#include <xmlrpc-c/server_abyss.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,9 +22,9 @@
 
 #define RPC_PATH       "/RPC2"
 #define LISTEN_BACKLOG 128
-/* An oversized request's body is read and dropped up to this size so the client gets the
- * fault; beyond it the connection is simply closed after the answer. */
-#define DRAIN_MAX_BYTES (256ull * 1024 * 1024)
+/* Seconds a stopping worker waits for answers to calls whose plans have finished (or
+ * whose bodies are still arriving) before closing their connections anyway. */
+#define STOP_GRACE_S 10
 
 void ddf_worker_config_init(ddf_worker_config *cfg)
 {
@@ -131,124 +120,6 @@ static char *base64(const unsigned char *src, size_t len)
     return out;
 }
 
-/* Whether the request carries "Authorization: Basic base64(ddf:secret)". The credentials are
- * compared in time independent of where they differ. */
-static bool authorized(const ddf_server *srv, TSession *s)
-{
-    const char *h, *want;
-    size_t have_len, want_len, i;
-    unsigned diff;
-
-    if (srv->auth_expected == NULL) return true;
-    h = RequestHeaderValue(s, "authorization"); /* Abyss wants the name in lower case */
-    if (h == NULL || strncasecmp(h, "basic ", 6) != 0) return false;
-    h += 6;
-    while (*h == ' ')
-        h++;
-    want = srv->auth_expected + 6;
-    have_len = strlen(h);
-    want_len = strlen(want);
-    diff = have_len != want_len;
-    for (i = 0; i < want_len; i++)
-        diff |= (unsigned)(unsigned char)(i < have_len ? h[i] : 0) ^ (unsigned char)want[i];
-    return diff == 0;
-}
-
-/* Between Abyss and xmlrpc-c: refuse unauthenticated calls, dispatch the others. */
-static void process_call(xmlrpc_env *env, void *arg, const char *xml, size_t len, TSession *s,
-                         xmlrpc_mem_block **out)
-{
-    ddf_server *srv = arg;
-
-    if (!authorized(srv, s)) {
-        xmlrpc_env fault;
-
-        pthread_mutex_lock(&srv->lock);
-        srv->calls_refused++;
-        pthread_mutex_unlock(&srv->lock);
-        *out = XMLRPC_MEMBLOCK_NEW(char, env, 0);
-        if (env->fault_occurred) return;
-        xmlrpc_env_init(&fault);
-        xmlrpc_env_set_fault(&fault, DDF_WORKER_FAULT(DDF_EAUTH),
-                             "authentication required: HTTP Basic auth, user \"ddf\", "
-                             "password the cluster's shared secret");
-        xmlrpc_serialize_fault(env, *out, &fault);
-        xmlrpc_env_clean(&fault);
-        return;
-    }
-    xmlrpc_registry_process_call2(env, srv->registry, xml, len, s, out);
-}
-
-/* Answer the current request with an XML-RPC fault (HTTP 200, as every XML-RPC answer). */
-static void send_fault(TSession *s, int code, const char *msg)
-{
-    xmlrpc_env env, fault;
-    xmlrpc_mem_block *mb;
-
-    xmlrpc_env_init(&env);
-    xmlrpc_env_init(&fault);
-    mb = XMLRPC_MEMBLOCK_NEW(char, &env, 0);
-    if (!env.fault_occurred) {
-        xmlrpc_env_set_fault(&fault, DDF_WORKER_FAULT(code), msg);
-        xmlrpc_serialize_fault(&env, mb, &fault);
-    }
-    if (!env.fault_occurred) {
-        size_t n = XMLRPC_MEMBLOCK_SIZE(char, mb);
-        ResponseStatus(s, 200);
-        ResponseContentType(s, "text/xml; charset=\"utf-8\"");
-        ResponseContentLength(s, n);
-        ResponseWriteStart(s);
-        ResponseWriteBody(s, XMLRPC_MEMBLOCK_CONTENTS(char, mb), (xmlrpc_uint32_t)n);
-        ResponseWriteEnd(s);
-    } else {
-        ResponseStatus(s, 500);
-        ResponseError2(s, msg);
-    }
-    if (mb != NULL) XMLRPC_MEMBLOCK_FREE(char, mb);
-    xmlrpc_env_clean(&fault);
-    xmlrpc_env_clean(&env);
-}
-
-/* Runs before xmlrpc-c's handler: an oversized POST to RPC_PATH is answered here. */
-static void limit_handler(void *arg, TSession *s, abyss_bool *handled)
-{
-    ddf_server *srv = arg;
-    const TRequestInfo *ri = NULL;
-    const char *cl;
-    unsigned long long n, left;
-    char *end = NULL;
-    char msg[200];
-
-    *handled = 0;
-    SessionGetRequestInfo(s, &ri);
-    if (ri == NULL || ri->method != m_post || ri->uri == NULL || strcmp(ri->uri, RPC_PATH) != 0)
-        return;
-    cl = RequestHeaderValue(s, "content-length");
-    if (cl == NULL) return;
-    errno = 0;
-    n = strtoull(cl, &end, 10);
-    if (errno != 0 || end == cl || n <= DDF_WORKER_MAX_REQUEST_BYTES) return;
-    for (left = n <= DRAIN_MAX_BYTES ? n : 0; left > 0;) {
-        const char *p = NULL;
-        size_t got = 0;
-
-        SessionGetReadData(s, left > (1u << 20) ? (1u << 20) : (size_t)left, &p, &got);
-        if (got == 0) {
-            if (!SessionRefillBuffer(s))
-                break; /* the client went away or timed out: answer anyway */
-            continue;
-        }
-        left -= got;
-    }
-    snprintf(msg, sizeof msg,
-             "request of %llu bytes is over this worker's limit of %u bytes "
-             "(send fewer partitions or smaller values per call)",
-             n, DDF_WORKER_MAX_REQUEST_BYTES);
-    ddf_server_log(srv, DDF_LOG_WARN, "%s", msg);
-    send_fault(s, DDF_ETOOBIG, msg);
-    *handled = 1;
-}
-
 /* Bind 'host':'port' (numeric or a name resolving to IPv4) and listen. */
 static int bind_listen(const char *host, int port, int *fd_out, int *port_out, ddf_error *err)
 {
@@ -284,63 +155,6 @@ fail:
     return DDF_EIO;
 }
 
-static int setup_abyss(ddf_server *srv, ddf_error *err)
-{
-    struct ServerReqHandler3 limit;
-    xmlrpc_server_abyss_handler_parms hp;
-    const char *error = NULL;
-    abyss_bool ok = 0;
-    xmlrpc_env env;
-    int rc = DDF_OK;
-
-    ChanSwitchUnixCreateFd(srv->listen_fd, &srv->chan, &error);
-    if (error != NULL) {
-        rc = ddf_error_setf(err, DDF_EIO, "cannot use the listening socket: %s", error);
-        free((void *)error);
-        return rc;
-    }
-    ServerCreateSwitch(&srv->abyss, srv->chan, &error);
-    if (error != NULL) {
-        rc = ddf_error_setf(err, DDF_EIO, "cannot create the HTTP server: %s", error);
-        free((void *)error);
-        return rc;
-    }
-    srv->abyss_created = true;
-    ServerSetAdvertise(&srv->abyss, 0);
-    ServerSetKeepaliveTimeout(&srv->abyss, DDF_WORKER_KEEPALIVE_S);
-    ServerSetKeepaliveMaxConn(&srv->abyss, DDF_WORKER_KEEPALIVE_MAX);
-    ServerSetTimeout(&srv->abyss, DDF_WORKER_READ_TIMEOUT_S);
-    ServerSetMaxConn(&srv->abyss, DDF_WORKER_MAX_CONN);
-    ServerSetMaxConnBacklog(&srv->abyss, LISTEN_BACKLOG);
-
-    memset(&hp, 0, sizeof hp);
-    hp.xml_processor = process_call;
-    hp.xml_processor_arg = srv;
-    hp.xml_processor_max_stack = xmlrpc_registry_max_stackSize(srv->registry);
-    hp.uri_path = RPC_PATH;
-    hp.chunk_response = 0;
-    xmlrpc_env_init(&env);
-    xmlrpc_server_abyss_set_handler3(&env, &srv->abyss, &hp, XMLRPC_AHPSIZE(uri_path));
-    if (env.fault_occurred)
-        rc = ddf_error_setf(err, DDF_EIO, "cannot add the XML-RPC handler: %s", env.fault_string);
-    xmlrpc_env_clean(&env);
-    if (rc < 0) return rc;
-    /* Abyss tries the handler added last first: this one must see requests before
-     * xmlrpc-c's. */
-    memset(&limit, 0, sizeof limit);
-    limit.handleReq = limit_handler;
-    limit.userdata = srv;
-    ServerAddHandler3(&srv->abyss, &limit, &ok);
-    if (!ok) return ddf_error_setf(err, DDF_ENOMEM, "cannot add the request size handler");
-    ServerInit2(&srv->abyss, &error);
-    if (error != NULL) {
-        rc =
-            ddf_error_setf(err, DDF_EIO, "cannot start the HTTP server on %s: %s", srv->url, error);
-        free((void *)error);
-    }
-    return rc;
-}
-
 int ddf_server_new(const ddf_worker_config *cfg, ddf_server **out, ddf_error *err)
 {
     const char *listen_host = cfg->listen_host ? cfg->listen_host : "127.0.0.1";
@@ -368,6 +182,7 @@ int ddf_server_new(const ddf_worker_config *cfg, ddf_server **out, ddf_error *er
     srv->listen_fd = -1;
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->idle, NULL);
+    pthread_cond_init(&srv->wake, NULL);
     srv->log_level = cfg->log_level;
     srv->lease_ttl_ms = cfg->lease_ttl_ms;
     snprintf(srv->redis_url, sizeof srv->redis_url, "%s", ddf_redis_url_choose(cfg->redis_url));
@@ -433,17 +248,11 @@ int ddf_server_new(const ddf_worker_config *cfg, ddf_server **out, ddf_error *er
     /* Process-wide in xmlrpc-c: the XML of one request may be this large (the size handler
      * refuses bigger bodies first, with a clear fault). */
     xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, DDF_WORKER_MAX_REQUEST_BYTES);
-    xmlrpc_server_abyss_global_init(&env);
-    if (env.fault_occurred) {
-        rc = ddf_error_setf(err, DDF_EIO, "cannot initialise Abyss: %s", env.fault_string);
-        xmlrpc_env_clean(&env);
-        goto fail_fd;
-    }
     srv->registry = xmlrpc_registry_new(&env);
     if (env.fault_occurred) {
         rc = ddf_error_setf(err, DDF_ENOMEM, "cannot create the method registry");
         xmlrpc_env_clean(&env);
-        goto fail_global;
+        goto fail_fd;
     }
     xmlrpc_env_clean(&env);
     rc = ddf_methods_register(srv, srv->registry, err);
@@ -454,25 +263,18 @@ int ddf_server_new(const ddf_worker_config *cfg, ddf_server **out, ddf_error *er
     eopt.data_root = srv->data_root;
     rc = ddf_exec_new(&eopt, &srv->exec, err);
     if (rc < 0) goto fail_registry;
-    rc = setup_abyss(srv, err);
-    if (rc < 0) goto fail_abyss;
     srv->started_ms = (int64_t)time(NULL) * 1000;
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
     *out = srv;
     return DDF_OK;
 
-fail_abyss:
-    ddf_exec_free(srv->exec);
-    if (srv->abyss_created) ServerFree(&srv->abyss);
-    if (srv->chan != NULL) ChanSwitchDestroy(srv->chan);
 fail_registry:
     xmlrpc_registry_free(srv->registry);
-fail_global:
-    xmlrpc_server_abyss_global_term();
 fail_fd:
     close(srv->listen_fd);
 fail:
     ddf_free(srv->auth_expected);
+    pthread_cond_destroy(&srv->wake);
     pthread_cond_destroy(&srv->idle);
     pthread_mutex_destroy(&srv->lock);
     ddf_free(srv);
@@ -494,9 +296,9 @@ int ddf_server_run(ddf_server *srv, void (*ready)(void *arg, const char *url), v
 {
     ddf_registry_options ropt;
     ddf_worker_info w;
+    struct timespec grace;
     ddf_error kerr;
     uint64_t served;
-    bool skip;
     int rc;
 
     ddf_registry_options_init(&ropt);
@@ -513,24 +315,35 @@ int ddf_server_run(ddf_server *srv, void (*ready)(void *arg, const char *url), v
     rc = ddf_lease_keeper_start(&ropt, &w, srv->lease_ttl_ms, lease_log, srv, &srv->keeper, err);
     if (rc < 0) return rc;
 
-    pthread_mutex_lock(&srv->lock);
-    skip = srv->stopping;
-    srv->running = true;
-    pthread_mutex_unlock(&srv->lock);
+    rc = ddf_http_start(srv, err);
+    if (rc < 0) {
+        ddf_lease_keeper_stop(srv->keeper, true, NULL);
+        srv->keeper = NULL;
+        return rc;
+    }
     if (ready != NULL) ready(arg, srv->url);
     ddf_server_log(srv, DDF_LOG_INFO, "serving %s (data root %s, %u threads, cluster %s)", srv->url,
                    srv->data_root, srv->threads, srv->cluster);
-    /* ServerRun returns after ServerTerminate, once every connection has finished: answers
-     * to calls in flight are sent, idle keep-alive connections close within
-     * DDF_WORKER_KEEPALIVE_S (Abyss polls for finished connections every 2 s). */
-    if (!skip) ServerRun(&srv->abyss);
 
-    /* No new plans from here on; wait for those in flight. */
     pthread_mutex_lock(&srv->lock);
-    srv->stopping = true;
+    while (!srv->stopping)
+        pthread_cond_wait(&srv->wake, &srv->lock);
+    pthread_mutex_unlock(&srv->lock);
+
+    /* Stopping: no new connection, no new plan; the plans in flight finish, then their
+     * answers (and those of calls still arriving) get STOP_GRACE_S to go out before every
+     * connection, idle keep-alive ones included, is closed. */
+    ddf_http_quiesce(srv);
+    pthread_mutex_lock(&srv->lock);
     while (srv->plans_running > 0)
         pthread_cond_wait(&srv->idle, &srv->lock);
+    clock_gettime(CLOCK_REALTIME, &grace);
+    grace.tv_sec += STOP_GRACE_S;
+    while (srv->requests_active > 0 &&
+           pthread_cond_timedwait(&srv->wake, &srv->lock, &grace) != ETIMEDOUT) {
+    }
     pthread_mutex_unlock(&srv->lock);
+    ddf_http_stop(srv);
 
     ddf_error_init(&kerr);
     rc = ddf_lease_keeper_stop(srv->keeper, true, &kerr);
@@ -547,21 +360,20 @@ void ddf_server_stop(ddf_server *srv)
 {
     pthread_mutex_lock(&srv->lock);
     srv->stopping = true;
+    pthread_cond_broadcast(&srv->wake);
     pthread_mutex_unlock(&srv->lock);
-    ServerTerminate(&srv->abyss);
 }
 
 void ddf_server_free(ddf_server *srv)
 {
     if (srv == NULL) return;
     if (srv->keeper != NULL) ddf_lease_keeper_stop(srv->keeper, true, NULL);
-    ServerFree(&srv->abyss);
-    ChanSwitchDestroy(srv->chan);
-    ddf_exec_free(srv->exec); /* ServerRun has returned: no method runs any more */
+    ddf_http_stop(srv);       /* no-op after ddf_server_run */
+    ddf_exec_free(srv->exec); /* no method runs any more */
     xmlrpc_registry_free(srv->registry);
-    xmlrpc_server_abyss_global_term();
     close(srv->listen_fd);
     ddf_free(srv->auth_expected);
+    pthread_cond_destroy(&srv->wake);
     pthread_cond_destroy(&srv->idle);
     pthread_mutex_destroy(&srv->lock);
     ddf_free(srv);

@@ -1,12 +1,13 @@
-/* server.h - ddf-worker's XML-RPC server: an Abyss HTTP server, shared-secret auth, the
- * ddf.* methods, and the worker's lease in the registry (DESIGN §4, §5, §8).
+/* server.h - ddf-worker's XML-RPC server: an HTTP/1.1 server (libmicrohttpd) in front of
+ * xmlrpc-c's method registry, shared-secret auth, the ddf.* methods, and the worker's lease
+ * in the registry (DESIGN §4, §5, §8).
  *
  * Lifecycle: ddf_server_new binds the listening socket (so the advertised URL, port 0
  * resolved, is known at once) and builds the method registry; ddf_server_run registers the
  * worker, serves until ddf_server_stop (a signal, or the ddf.shutdown method), then stops
  * taking plans, waits for the plans in flight, deregisters (publishing "leave") and returns.
  *
- * Threads: Abyss runs one thread per connection; every method is thread-safe. The lock order
+ * Threads: one thread per connection (http.c); every method is thread-safe. The lock order
  * is server lock, then the engine's own locks (methods never hold the server lock while
  * running a plan). ddf_server_stop may be called from any thread, but not from a signal
  * handler: main.c waits for signals on a thread of its own. */
@@ -29,16 +30,17 @@
  * so 48 MiB of XML leaves room for the XML around them. A plan whose results would be larger
  * fails and the client asks for fewer partitions per call. */
 #define DDF_WORKER_MAX_RESPONSE_BYTES (48u * 1024 * 1024)
-/* Simultaneous connections: each client keeps one per parallel call, so this bounds the
- * clients served at once; Abyss' default of 15 stalls concurrent clients (libraries.md). */
-#define DDF_WORKER_MAX_CONN 128
-/* Seconds an idle keep-alive connection is kept, and requests served on one connection. */
-#define DDF_WORKER_KEEPALIVE_S   5
-#define DDF_WORKER_KEEPALIVE_MAX 1000
-/* Seconds Abyss waits for the next bytes of a request: a client that hangs mid-request
- * holds only its own connection thread, and only this long. */
+/* Simultaneous connections, one thread each: each client keeps one per parallel call (at
+ * most 8 per worker), so this bounds the clients served at once. Past it, new connections
+ * wait in the listen backlog until one closes. A thread's stack is reserved address space,
+ * touched only as deep as a method goes. */
+#define DDF_WORKER_MAX_CONN 512
+/* Seconds a connection may stay silent, idle between calls or mid-request: a client that
+ * hangs holds only its own connection thread, and only this long. A stopping worker
+ * closes idle connections at once. */
 #define DDF_WORKER_READ_TIMEOUT_S 30
-/* Stack each method thread gets on top of Abyss' 128 KiB: the engine keeps buffers there. */
+/* Stack a method declares to xmlrpc-c (connection threads get the deepest method's plus
+ * some for HTTP): the engine keeps buffers there. */
 #define DDF_WORKER_METHOD_STACK (1024u * 1024)
 /* Files one ddf.files call may return, and windows one ddf.scan call may ask for. */
 #define DDF_WORKER_MAX_FILES   100000

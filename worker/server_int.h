@@ -8,7 +8,6 @@
 #include "exec.h"
 #include "registry.h"
 
-#include <xmlrpc-c/abyss.h>
 #include <xmlrpc-c/base.h>
 #include <xmlrpc-c/server.h>
 
@@ -32,19 +31,19 @@ struct ddf_server {
     int64_t lease_ttl_ms;
     int64_t started_ms;      /* wall clock, ms since the epoch */
     struct timespec started; /* CLOCK_MONOTONIC, for uptime */
-    int listen_fd;           /* owned by 'chan' once that exists */
+    int listen_fd;           /* ours: the HTTP server is handed it, never closes it */
     xmlrpc_registry *registry;
-    TChanSwitch *chan;
-    TServer abyss;
-    bool abyss_created;
+    struct MHD_Daemon *httpd; /* while ddf_server_run serves (http.c) */
+    bool http_quiesced;
     ddf_lease_keeper *keeper; /* set while ddf_server_run runs */
     ddf_exec *exec;           /* thread pool + partition cache (thread-safe) */
 
     pthread_mutex_t lock; /* guards the fields below */
     pthread_cond_t idle;  /* signalled when plans_running drops to 0 */
+    pthread_cond_t wake;  /* signalled on a stop request and when requests_active drops to 0 */
     bool stopping;        /* no new plans */
-    bool running;         /* ServerRun has started */
     unsigned plans_running;
+    unsigned requests_active; /* HTTP requests from their headers until answered (http.c) */
     uint64_t plans_served;
     uint64_t calls_refused; /* failed auth */
 };
@@ -59,6 +58,13 @@ void ddf_server_fault(xmlrpc_env *env, const ddf_error *err);
 /* Set 'env' to a fault with a formatted message; 'code' is a ddf status. */
 void ddf_server_faultf(xmlrpc_env *env, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The HTTP server (http.c): serve calls on listen_fd from threads of its own; stop
+ * accepting connections (those open are still served); close every connection and join
+ * the threads (a method running is waited for). */
+int ddf_http_start(ddf_server *srv, ddf_error *err);
+void ddf_http_quiesce(ddf_server *srv);
+void ddf_http_stop(ddf_server *srv);
 
 /* Register the ddf.* methods (methods.c) with 'srv' as their server info. */
 int ddf_methods_register(ddf_server *srv, xmlrpc_registry *registry, ddf_error *err);

@@ -435,8 +435,25 @@ class WorkerTest(unittest.TestCase):
         elapsed = time.monotonic() - t0
         self.assertEqual(errors, [])
         self.assertEqual(len(results), 5 * n)
-        # Abyss' default of 15 connections made idle keep-alive clients wait seconds each
+        # a server with few connection threads makes idle keep-alive clients wait seconds each
         self.assertLess(elapsed, 10)
+
+    def test_http_requests_that_are_not_calls_get_http_errors(self):
+        c = http.client.HTTPConnection("127.0.0.1", self.w.port, timeout=10)
+        try:
+            c.request("GET", "/RPC2")
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 405)
+            self.assertEqual(r.getheader("Allow"), "POST")
+            c.request("POST", "/other", b"<x/>", {"Content-Type": "text/xml"})
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 404)
+        finally:
+            c.close()
+        # and the worker still answers calls
+        self.assertEqual(self.w.proxy().ddf.ping()["protocol"], 1)
 
     def test_ping_round_trip_with_keep_alive(self):
         c = http.client.HTTPConnection("127.0.0.1", self.w.port, timeout=10)
@@ -659,6 +676,26 @@ class LifecycleTest(unittest.TestCase):
         finally:
             sub.close()
         self.assertGone(url)
+
+    def test_sigterm_with_an_idle_keep_alive_client_stops_at_once(self):
+        # a client that keeps its connection open between calls must not hold the stop
+        w = Worker(self.redis.url, self.tmp, secret_file=self.secret_file)
+        w.wait_url()
+        c = http.client.HTTPConnection("127.0.0.1", w.port, timeout=10)
+        body = xmlrpc.client.dumps((), "ddf.ping").encode()
+        try:
+            c.request("POST", "/RPC2", body, {"Content-Type": "text/xml",
+                                              "Authorization": auth_header()})
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+            t0 = time.monotonic()
+            w.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(w.proc.wait(STOP_WAIT_S), 0)
+            self.assertLess(time.monotonic() - t0, 2.0)
+        finally:
+            c.close()
+            w.stop(signal.SIGKILL)
 
     def test_sigterm_mid_plan_finishes_the_plan(self):
         rows = 400000
