@@ -393,6 +393,41 @@ static int no_worker_error(run_state *st, ddf_error *err)
                           c->cluster, ddf_registry_url(c->reg));
 }
 
+/* Tell the caller's progress function how far the run is: partitions answered, counting
+ * those of calls that are in but not yet taken. */
+static void report(run_state *st, const ddf_rpc_call *calls, const call_plan *plans,
+                   size_t ncalls, bool finished)
+{
+    ddf_client *c = st->frame->client;
+    ddf_progress p;
+
+    if (c->progress_fn == NULL)
+        return;
+    p.parts_total = st->nparts;
+    p.parts_done = st->nparts - st->pending;
+    for (size_t i = 0; i < ncalls && !finished; i++)
+        if (calls[i].answered && calls[i].status == DDF_OK)
+            p.parts_done += plans[i].npos;
+    if (p.parts_done > p.parts_total)
+        p.parts_done = p.parts_total;
+    p.rows = c->last.rows_in;
+    p.elapsed_ms = now_ms() - c->action_start_ms;
+    p.finished = finished;
+    c->progress_fn(c->progress_arg, &p);
+}
+
+typedef struct tick_state {
+    run_state *st;
+    const call_plan *plans;
+} tick_state;
+
+static void on_tick(void *arg, const ddf_rpc_call *calls, size_t n)
+{
+    tick_state *ts = arg;
+
+    report(ts->st, calls, ts->plans, n, false);
+}
+
 static int run_round(run_state *st, ddf_error *err)
 {
     ddf_client *c = st->frame->client;
@@ -412,8 +447,13 @@ static int run_round(run_state *st, ddf_error *err)
         return no_worker_error(st, err);
     }
     rc = plan_round(st, ids, nids, &calls, &plans, &ncalls, err);
-    if (rc == DDF_OK)
-        rc = ddf_rpc_run(c->rpc, calls, ncalls, c->call_timeout_ms, err);
+    if (rc == DDF_OK) {
+        tick_state ts = {st, plans};
+
+        report(st, calls, plans, 0, false);
+        rc = ddf_rpc_run_ticking(c->rpc, calls, ncalls, c->call_timeout_ms,
+                                 c->progress_fn ? on_tick : NULL, &ts, err);
+    }
     c->last.rounds++;
     c->last.calls += ncalls;
     for (size_t i = 0; i < ncalls && rc == DDF_OK; i++) {
@@ -478,6 +518,7 @@ int ddf_action_run(ddf_frame *frame, const ddf_terminal *term, const uint64_t *p
         if (rc == DDF_OK)
             rc = DDF_EWIDEN;
     }
+    report(&st, NULL, NULL, 0, true);
     ddf_client_free_ids(st.failed, st.nfailed);
     ddf_free(st.done);
     ddf_schema_free(st.cut);

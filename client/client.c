@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_CALL_TIMEOUT_MS 600000
 #define DEFAULT_RETRIES 3
@@ -212,8 +213,18 @@ void ddf_client_last_stats(const ddf_client *c, ddf_action_stats *out)
 
 void ddf_client_begin_action(ddf_client *c)
 {
+    struct timespec ts;
+
     memset(&c->last, 0, sizeof c->last);
     ddf_client_clear_warnings(c);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    c->action_start_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void ddf_client_set_progress(ddf_client *client, ddf_progress_fn *fn, void *arg)
+{
+    client->progress_fn = fn;
+    client->progress_arg = arg;
 }
 
 void ddf_client_add_warning(ddf_client *c, char *msg)

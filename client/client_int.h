@@ -25,6 +25,9 @@ struct ddf_client {
     ddf_action_stats last;
     char *warnings[DDF_CLIENT_MAX_WARNINGS]; /* of the last action, owned */
     size_t nwarnings;
+    ddf_progress_fn *progress_fn; /* or NULL */
+    void *progress_arg;
+    double action_start_ms;       /* CLOCK_MONOTONIC, when the last action began */
 };
 
 /* Start an action's bookkeeping: zeroed stats, no warnings. */

@@ -100,6 +100,24 @@ typedef struct ddf_action_stats {
 
 void ddf_client_last_stats(const ddf_client *client, ddf_action_stats *out);
 
+/* Progress of the action running: partitions answered of those it must run, rows read
+ * so far, time since it started. An action that reruns (a worker failed, a schema
+ * widened) counts its partitions once. */
+typedef struct ddf_progress {
+    size_t parts_done;
+    size_t parts_total;
+    uint64_t rows;
+    double elapsed_ms;
+    bool finished; /* the action's last report (it succeeded or failed) */
+} ddf_progress;
+
+typedef void ddf_progress_fn(void *arg, const ddf_progress *p);
+
+/* Have 'fn' called on the action's own thread while actions run: when each round of
+ * calls starts and ends, about every 200 ms while calls are out, and once when the action
+ * ends. NULL turns it off. The CLI draws its progress bar with it. */
+void ddf_client_set_progress(ddf_client *client, ddf_progress_fn *fn, void *arg);
+
 /* Lines the last action dropped with on_bad_lines="warn", as pandas warns of them:
  * "file:line: ..." messages (at most DDF_CLIENT_MAX_WARNINGS; stats.bad_lines counts
  * them all). Borrowed until the next action. Lines of a partition read from a worker's

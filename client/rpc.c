@@ -120,6 +120,7 @@ static void on_response(const char *server_url, const char *method, xmlrpc_value
     (void)method;
     (void)params;
     ctx->done = true;
+    call->answered = true;
     call->elapsed_ms = ms_since(ctx->start);
     if (!fault->fault_occurred) {
         xmlrpc_INCREF(result);
@@ -151,6 +152,20 @@ static void on_response(const char *server_url, const char *method, xmlrpc_value
 
 int ddf_rpc_run(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout_ms, ddf_error *err)
 {
+    return ddf_rpc_run_ticking(rpc, calls, n, timeout_ms, NULL, NULL, err);
+}
+
+static bool all_done(const call_ctx *ctx, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!ctx[i].done)
+            return false;
+    return true;
+}
+
+int ddf_rpc_run_ticking(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout_ms,
+                        ddf_rpc_tick_fn *tick, void *arg, ddf_error *err)
+{
     struct timespec start;
     call_ctx *ctx;
     xmlrpc_server_info **servers;
@@ -179,6 +194,7 @@ int ddf_rpc_run(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout_ms, ddf
         call->message[0] = '\0';
         call->result = NULL;
         call->elapsed_ms = 0;
+        call->answered = false;
         ctx[i].call = call;
         ctx[i].start = &start;
         ctx[i].expired = &expired;
@@ -193,16 +209,26 @@ int ddf_rpc_run(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout_ms, ddf
                                     on_response, &ctx[i]);
         if (env.fault_occurred) { /* a bad URL, or no memory: this call only */
             ctx[i].done = true;
+            call->answered = true;
             snprintf(call->message, sizeof call->message, "%s on %s: %s", call->method,
                      call->url, env.fault_string);
             xmlrpc_env_clean(&env);
             xmlrpc_env_init(&env);
         }
     }
-    xmlrpc_client_event_loop_finish_timeout(rpc->client,
-                                            (unsigned long)(timeout_ms > 0 ? timeout_ms : 0));
-    for (size_t i = 0; i < n && !expired; i++)
-        expired = !ctx[i].done;
+    if (tick == NULL) {
+        xmlrpc_client_event_loop_finish_timeout(rpc->client,
+                                                (unsigned long)(timeout_ms > 0 ? timeout_ms : 0));
+    } else {
+        /* the same deadline, waited for in slices with a tick after each */
+        for (double left = timeout_ms; left > 0 && !all_done(ctx, n);
+             left = timeout_ms - ms_since(&start)) {
+            xmlrpc_client_event_loop_finish_timeout(
+                rpc->client, (unsigned long)(left < DDF_RPC_TICK_MS ? left : DDF_RPC_TICK_MS) + 1);
+            tick(arg, calls, n);
+        }
+    }
+    expired = !all_done(ctx, n);
     if (expired) {
         rpc->interrupt = 1; /* every pending call's handler runs now, as a timeout */
         xmlrpc_client_event_loop_finish(rpc->client);

@@ -16,6 +16,7 @@
 
 #include <xmlrpc-c/base.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Bytes of an XML-RPC document this client accepts: under xmlrpc-c's hard 128 MiB cap,
@@ -38,6 +39,7 @@ typedef struct ddf_rpc_call {
     char message[512];        /* why, when status != DDF_OK */
     xmlrpc_value *result;     /* DDF_OK: the answer, owned by the call (ddf_rpc_call_fini) */
     double elapsed_ms;        /* from the start of ddf_rpc_run to this call's answer */
+    bool answered;            /* its answer (or failure) is in: set while the run goes on */
 } ddf_rpc_call;
 
 /* A client in *out (free with ddf_rpc_free); 'secret' may be NULL (no auth). DDF_EIO when
@@ -49,6 +51,14 @@ void ddf_rpc_free(ddf_rpc *rpc);
  * fills each call's status and result. Returns DDF_OK when the calls ran (each may still
  * have failed: look at their status), DDF_EINVAL for a call without url/method/params. */
 int ddf_rpc_run(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout_ms, ddf_error *err);
+
+/* ddf_rpc_run, calling 'tick' (when not NULL) about every DDF_RPC_TICK_MS while calls are
+ * out, on the caller's thread, with the calls as they stand ('answered' tells which are
+ * in). A progress display hangs on it; the deadline is the same. */
+#define DDF_RPC_TICK_MS 200
+typedef void ddf_rpc_tick_fn(void *arg, const ddf_rpc_call *calls, size_t n);
+int ddf_rpc_run_ticking(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout_ms,
+                        ddf_rpc_tick_fn *tick, void *arg, ddf_error *err);
 
 /* Release a call's result (safe to call twice). */
 void ddf_rpc_call_fini(ddf_rpc_call *call);

@@ -168,6 +168,51 @@ static void test_actions_exact(void **state)
     ddf_frame_free(g);
 }
 
+typedef struct progress_log {
+    size_t reports, finished, last_done, total;
+    bool monotonic;
+    uint64_t rows;
+} progress_log;
+
+static void on_progress(void *arg, const ddf_progress *p)
+{
+    progress_log *log = arg;
+
+    if (p->parts_done < log->last_done && !log->finished)
+        log->monotonic = false;
+    log->reports++;
+    log->finished += p->finished;
+    log->last_done = p->parts_done;
+    log->total = p->parts_total;
+    log->rows = p->rows;
+}
+
+/* The progress the CLI draws its bar from: reports while the action runs, partitions
+ * counted up to every one of them, a last report marked finished. */
+static void test_progress_reports(void **state)
+{
+    fixture *fx = *state;
+    progress_log log = {.monotonic = true};
+    ddf_error err;
+    int64_t rows;
+
+    ddf_client_set_progress(fx->client, on_progress, &log);
+    if (ddf_frame_count(fx->frame, &rows, &err) != DDF_OK)
+        fail_msg("count: %s", err.msg);
+    ddf_client_set_progress(fx->client, NULL, NULL);
+    assert_int_equal(rows, ROWS);
+    assert_true(log.reports >= 2);
+    assert_int_equal(log.finished, 1);
+    assert_true(log.monotonic);
+    assert_int_equal(log.total, ddf_frame_npartitions(fx->frame));
+    assert_int_equal(log.last_done, log.total);
+    assert_int_equal(log.rows, ROWS);
+    /* off again: nothing more is reported */
+    log.reports = 0;
+    assert_int_equal(ddf_frame_count(fx->frame, &rows, &err), DDF_OK);
+    assert_int_equal(log.reports, 0);
+}
+
 static void test_typo_is_an_error_when_written(void **state)
 {
     fixture *fx = *state;
@@ -378,6 +423,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_actions_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_progress_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typo_is_an_error_when_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lines_error_and_warn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9_during_action, setup, teardown),
