@@ -67,12 +67,29 @@ int ddf_frame_count(ddf_frame *f, int64_t *rows, ddf_error *err)
     return one_int(f, &t, rows, err);
 }
 
-int ddf_frame_to_csv(ddf_frame *f, const char *dir, int64_t *rows, ddf_error *err)
+int ddf_frame_to_csv(ddf_frame *f, const char *path, int64_t *rows, ddf_error *err)
 {
-    ddf_terminal t = {.kind = DDF_TERM_WRITE_CSV, .path = dir};
+    ddf_terminal t = {.kind = DDF_TERM_WRITE_CSV, .path = path};
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    char dir[4096];
 
-    if (dir == NULL || dir[0] == '\0')
+    if (path == NULL || path[0] == '\0')
         return ddf_error_setf(err, DDF_EINVAL, "to_csv: no directory");
+    /* "DIR/name-*.csv": Dask's one file per partition, named by its index */
+    if (strchr(slash ? slash + 1 : path, '*') != NULL) {
+        size_t n = slash ? (size_t)(slash - path) : 1;
+
+        t.name = slash ? slash + 1 : path;
+        if (!ddf_plan_csv_name_ok(t.name))
+            return ddf_error_setf(err, DDF_EINVAL, "to_csv: \"%s\" must hold one '*' (the "
+                                  "partition's index) and not start with '.'", t.name);
+        if (n >= sizeof dir)
+            return ddf_error_setf(err, DDF_ETOOBIG, "to_csv: path too long");
+        memcpy(dir, slash ? path : ".", n);
+        dir[n] = '\0';
+        if (n == 0) dir[0] = '/', dir[1] = '\0';
+        t.path = dir;
+    }
     return one_int(f, &t, rows, err);
 }
 

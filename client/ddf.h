@@ -207,9 +207,11 @@ int ddf_frame_collect_each(ddf_frame *frame, ddf_partition_fn *fn, void *arg, dd
  * interpolation): each described column is collected, one at a time. */
 int ddf_frame_describe(ddf_frame *frame, ddf_table **out, ddf_error *err);
 
-/* Write the frame as CSV files <dir>/part-<index>.csv (Dask's to_csv: one file per
- * partition, header in each) under the workers' data root; *rows gets rows written. */
-int ddf_frame_to_csv(ddf_frame *frame, const char *dir, int64_t *rows, ddf_error *err);
+/* Write the frame as CSV files, one per partition with a header in each (Dask's to_csv),
+ * under the workers' data root: 'path' is a directory (files part-<index>.csv) or
+ * "DIR/NAME" with one '*' in NAME that the partition's index replaces ("out/sales-*.csv"
+ * writes out/sales-0.csv, out/sales-1.csv, ...). *rows gets the rows written. */
+int ddf_frame_to_csv(ddf_frame *frame, const char *path, int64_t *rows, ddf_error *err);
 
 /* df.items(): one column at a time, each fetched when asked for. */
 typedef struct ddf_items ddf_items; /* opaque */

@@ -533,6 +533,8 @@ static xmlrpc_value *terminal_value(enc *e, const ddf_terminal *t)
         break;
     case DDF_TERM_WRITE_CSV:
         put_text(e, st, where, "path", t->path);
+        if (t->name != NULL)
+            put_text(e, st, where, "name", t->name);
         break;
     case DDF_TERM_COUNT:
     case DDF_TERM_COLLECT:

@@ -859,8 +859,9 @@ static int out_dir(const char *root, const char *path, char real[PATH_MAX], ddf_
     return DDF_OK;
 }
 
-/* Write rows 'sel' of 'cur' to <path>/part-<index>.csv: header, then rows, through a
- * temporary file renamed into place so a reader never sees half a part. */
+/* Write rows 'sel' of 'cur' to <path>/<name> with the partition's index for the '*' of
+ * the name (part-<index>.csv by default): header, then rows, through a temporary file
+ * renamed into place so a reader never sees half a part. */
 static int write_csv_part(ddf_exec *ex, const ddf_plan *plan, const ddf_table *cur,
                           const uint32_t *sel, size_t nsel, uint64_t index, ddf_error *err)
 {
@@ -874,9 +875,16 @@ static int write_csv_part(ddf_exec *ex, const ddf_plan *plan, const ddf_table *c
     rc = out_dir(ex->data_root, plan->terminal.path, dir, err);
     if (rc < 0)
         return rc;
-    snprintf(dst, sizeof(dst), "%s/part-%llu.csv", dir, (unsigned long long)index);
-    snprintf(tmp, sizeof(tmp), "%s/.part-%llu.csv.%ld.tmp", dir, (unsigned long long)index,
-             (long)getpid());
+    {
+        const char *name = plan->terminal.name ? plan->terminal.name : DDF_PLAN_CSV_NAME;
+        const char *star = strchr(name, '*'); /* validated: exactly one */
+        int pre = (int)(star - name);
+
+        snprintf(dst, sizeof(dst), "%s/%.*s%llu%s", dir, pre, name, (unsigned long long)index,
+                 star + 1);
+        snprintf(tmp, sizeof(tmp), "%s/.%.*s%llu%s.%ld.tmp", dir, pre, name,
+                 (unsigned long long)index, star + 1, (long)getpid());
+    }
     o = ddf_malloc(sizeof(*o));
     if (o == NULL)
         return ddf_error_setf(err, DDF_ENOMEM, "out of memory writing %.200s", dst);

@@ -107,6 +107,14 @@ int ddf_plan_resolve_file(const char *data_root, const char *path, char *real, s
     return DDF_OK;
 }
 
+bool ddf_plan_csv_name_ok(const char *name)
+{
+    const char *star = strchr(name, '*');
+
+    return star != NULL && strchr(star + 1, '*') == NULL && strchr(name, '/') == NULL &&
+           strlen(name) <= 200 && name[0] != '.';
+}
+
 /* WRITE_CSV's directory: an existing directory under the root, or a new one whose parent
  * is (the executor creates it). */
 static int check_out_dir(const char *data_root, const char *path, ddf_error *err)
@@ -540,6 +548,11 @@ int ddf_plan_validate(const ddf_plan *plan, const char *data_root, ddf_error *er
     ddf_arena_free(arena);
     if (rc == DDF_OK && plan->terminal.kind == DDF_TERM_WRITE_CSV)
         rc = check_out_dir(data_root, plan->terminal.path, err);
+    if (rc == DDF_OK && plan->terminal.kind == DDF_TERM_WRITE_CSV && plan->terminal.name &&
+        !ddf_plan_csv_name_ok(plan->terminal.name))
+        rc = ddf_error_setf(err, DDF_EINVAL, "plan.terminal.name: \"%.200s\" must hold one "
+                            "'*' (the partition's index), no '/', and not start with '.'",
+                            plan->terminal.name);
     return rc;
 }
 

@@ -25,7 +25,7 @@
  *   VALUE_COUNTS  ddf_value_counts_to_table of one column
  *   TOPK          ddf_topk_to_table
  *   WRITE_CSV     one int64 column "rows", one row: rows written to
- *                 <path>/part-<index>.csv under the data root */
+ *                 <path>/<name with * = index> under the data root */
 #ifndef DDF_PLAN_H
 #define DDF_PLAN_H
 
@@ -93,7 +93,15 @@ typedef struct ddf_terminal {
     bool largest;               /* TOPK: nlargest (true) or nsmallest */
     ddf_topk_keep keep;         /* TOPK */
     const char *path;           /* WRITE_CSV: directory under the data root */
+    const char *name;           /* WRITE_CSV: file name with one '*' for the partition's
+                                   index (Dask's "sales-*.csv"); NULL: "part-*.csv" */
 } ddf_terminal;
+
+/* The file name template of to_csv when none is given. */
+#define DDF_PLAN_CSV_NAME "part-*.csv"
+/* Whether 'name' is a valid to_csv file name template: one '*', no '/', at most 200
+ * bytes, not "." or ".." around the index. */
+bool ddf_plan_csv_name_ok(const char *name);
 
 /* One partition: bytes [offset, offset + length) of 'path', which start and end on record
  * boundaries (the client resolved them with the quote-parity pass). 'index' is its

@@ -704,7 +704,7 @@ static bool terminal_takes(ddf_terminal_kind k, const char *key)
         return strcmp(key, "n") == 0 || strcmp(key, "keys") == 0 || strcmp(key, "largest") == 0 ||
                strcmp(key, "keep") == 0;
     case DDF_TERM_WRITE_CSV:
-        return strcmp(key, "path") == 0;
+        return strcmp(key, "path") == 0 || strcmp(key, "name") == 0;
     }
     return false;
 }
@@ -712,7 +712,7 @@ static bool terminal_takes(ddf_terminal_kind k, const char *key)
 static int decode_terminal(xmlrpc_value *v, ddf_plan *plan, ddf_error *err)
 {
     static const char *const all[] = {"kind",   "n",       "aggs", "keys", "dropna",
-                                      "column", "largest", "keep", "path", NULL};
+                                      "column", "largest", "keep", "path", "name", NULL};
     const char *where = "plan.terminal";
     ddf_terminal *t = &plan->terminal;
     char kind[WORD_MAX + 1];
@@ -790,6 +790,11 @@ static int decode_terminal(xmlrpc_value *v, ddf_plan *plan, ddf_error *err)
         rc = ddf_plan_decode_string(m, "plan.terminal.path", PATH_MAX_BYTES, plan->arena, &t->path,
                                     err);
         if (rc < 0) return rc;
+        if ((m = member(v, "name")) != NULL) {
+            rc = ddf_plan_decode_string(m, "plan.terminal.name", PATH_MAX_BYTES, plan->arena,
+                                        &t->name, err);
+            if (rc < 0) return rc;
+        }
     }
     return DDF_OK;
 }

@@ -100,6 +100,10 @@ static void assert_plan_equal(const ddf_plan *a, const ddf_plan *b)
         break;
     case DDF_TERM_WRITE_CSV:
         assert_string_equal(ta->path, tb->path);
+        if (ta->name == NULL)
+            assert_null(tb->name);
+        else
+            assert_string_equal(ta->name, tb->name);
         break;
     case DDF_TERM_COUNT:
     case DDF_TERM_COLLECT:
@@ -217,6 +221,7 @@ static void test_every_terminal_round_trips(void **state)
         {.kind = DDF_TERM_TOPK, .n = 3, .keys = tkeys, .nkeys = 1, .largest = true,
          .keep = DDF_TOPK_KEEP_FIRST},
         {.kind = DDF_TERM_WRITE_CSV, .path = "out/dir one"},
+        {.kind = DDF_TERM_WRITE_CSV, .path = "out", .name = "sales-*.csv"},
     };
     ddf_schema *schema = full_schema();
     ddf_plan p;

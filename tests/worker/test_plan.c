@@ -331,6 +331,19 @@ static void test_plan_write_csv_directory_must_be_under_the_root(void **state)
     expect(fx, DDF_EINVAL, NULL);
     fx->plan.terminal.path = "missing/deeper";
     expect(fx, DDF_ENOENT, NULL);
+    /* the file name template: one '*', no directory, no hidden file */
+    fx->plan.terminal.path = "out";
+    fx->plan.terminal.name = "sales-*.csv";
+    expect(fx, DDF_OK, NULL);
+    fx->plan.terminal.name = "sales.csv";
+    expect(fx, DDF_EINVAL, "plan.terminal.name: \"sales.csv\" must hold one '*' (the "
+                           "partition's index), no '/', and not start with '.'");
+    fx->plan.terminal.name = "a-*-*.csv";
+    expect(fx, DDF_EINVAL, NULL);
+    fx->plan.terminal.name = "../x-*.csv";
+    expect(fx, DDF_EINVAL, NULL);
+    fx->plan.terminal.name = ".x-*.csv";
+    expect(fx, DDF_EINVAL, NULL);
 }
 
 static void test_plan_resolve_file_gives_the_real_path(void **state)
