@@ -15,7 +15,7 @@ case "$seconds" in
   '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;;
 esac
 build="$root/build-fuzz"
-targets=(csv codec expr)
+targets=(csv codec expr script)
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=clang cmake -S "$root" -B "$build" -DDDF_FUZZ=ON -DDDF_BUILD_BENCH=OFF >/dev/null
