@@ -134,11 +134,15 @@ static void on_response(const char *server_url, const char *method, xmlrpc_value
         snprintf(call->message, sizeof call->message, "%s on %s: no answer within the deadline",
                  call->method, call->url);
     } else if (strstr(msg, "RPC failed at server") != NULL) {
-        /* a fault the worker raised */
+        /* a fault the worker raised: its own words, without xmlrpc-c's preamble */
+        const char *said = strstr(msg, "RPC failed at server.") + strlen("RPC failed at server.");
+
+        while (*said == ' ')
+            said++;
         call->status = strstr(msg, "authentication") ? DDF_EAUTH : DDF_EIO;
         call->fault_code = fault->fault_code;
-        snprintf(call->message, sizeof call->message, "%s on %s: %s", call->method, call->url,
-                 msg);
+        snprintf(call->message, sizeof call->message, "%s on worker %s: %s", call->method, call->url,
+                 said);
     } else {
         /* the transport: curl's reason follows "explaining:" when there is one */
         const char *why = strstr(msg, "explaining: ");

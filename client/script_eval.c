@@ -48,6 +48,11 @@ static const char *const builtin_names[B_COUNT] = {
     "log10",
 };
 
+const char *sv_builtin_name(int id)
+{
+    return id >= 0 && id < B_COUNT ? builtin_names[id] : NULL;
+}
+
 /* Longest list range() may build: a loop over more is not what a script is for. */
 #define MAX_RANGE 10000000
 
@@ -685,18 +690,23 @@ static int want_args(ddf_script_session *s, const ddf_script_expr *call, const c
     return no_keywords(s, call, fn, a);
 }
 
-/* Python's round(): half to even, as float.__round__. */
+/* Python's round(x, nd): the exact binary value rounded half to even at nd decimals, which
+ * is what glibc's correctly rounded printf does (round(2.675, 2) is 2.67: the double is
+ * just below 2.675). */
 static double round_digits(double x, int64_t nd)
 {
-    double p;
+    char buf[400];
 
-    if (nd > 22 || !isfinite(x)) return x;
-    if (nd < -22) return 0.0 * x;
-    p = pow(10.0, (double)(nd < 0 ? -nd : nd));
+    if (!isfinite(x) || nd > 308) return x;
+    if (nd >= 0) {
+        snprintf(buf, sizeof buf, "%.*f", (int)nd, x);
+        return strtod(buf, NULL);
+    }
+    if (nd < -308) return 0.0 * x;
     {
-        double y = nd >= 0 ? x * p : x / p, r = nearbyint(y);
+        double p = pow(10.0, (double)-nd);
 
-        return nd >= 0 ? r / p : r * p;
+        return nearbyint(x / p) * p;
     }
 }
 
@@ -1111,7 +1121,13 @@ static int eval(ddf_script_session *s, const ddf_script_expr *e, sv **out)
     case DDF_SCRIPT_EXPR_ATTRIBUTE:
         rc = eval(s, e->attribute.value, &v);
         if (rc < 0) return rc;
-        if (v->kind == SV_MODULE) {
+        if (v->kind == SV_MODULE && v->module.which == SV_MOD_DASK &&
+            strcmp(e->attribute.name, "dataframe") == 0) {
+            /* import dask.dataframe; dask.dataframe.read_csv(...) */
+            *out = sv_new(SV_MODULE);
+            if (*out == NULL) rc = sv_oom(s);
+            else (*out)->module.which = SV_MOD_DASK_DATAFRAME;
+        } else if (v->kind == SV_MODULE) {
             int id = module_function(v->module.which, e->attribute.name);
 
             if (id < 0)
@@ -1235,10 +1251,29 @@ static int run_import(ddf_script_session *s, const ddf_script_stmt *st)
         sv *v;
         int rc;
 
-        if (st->import.module)
+        if (st->import.module) {
+            sv_module from;
+            int id;
+
+            /* from math import sqrt, from pandas import read_csv: a function */
+            if (strcmp(st->import.module, "math") == 0) from = SV_MOD_MATH;
+            else if (strcmp(st->import.module, "pandas") == 0) from = SV_MOD_PANDAS;
+            else if (strcmp(st->import.module, "dask.dataframe") == 0) from = SV_MOD_DASK_DATAFRAME;
+            else from = SV_MOD_DASK;
+            id = module_function(from, al->name);
+            if (id >= 0 && strcmp(st->import.module, "dask") != 0) {
+                v = sv_new(SV_FUNC);
+                if (v == NULL) return sv_oom(s);
+                v->func.id = id;
+                rc = set_var(s, al->asname ? al->asname : al->name, v);
+                sv_unref(v);
+                if (rc < 0) return rc;
+                continue;
+            }
             snprintf(full, sizeof full, "%s.%s", st->import.module, al->name);
-        else
+        } else {
             snprintf(full, sizeof full, "%s", al->name);
+        }
         if (strcmp(full, "pandas") == 0) m = SV_MOD_PANDAS;
         else if (strcmp(full, "dask.dataframe") == 0) m = SV_MOD_DASK_DATAFRAME;
         else if (strcmp(full, "dask") == 0) m = SV_MOD_DASK;
@@ -1262,23 +1297,47 @@ static int run_import(ddf_script_session *s, const ddf_script_stmt *st)
     return DDF_OK;
 }
 
+/* Lines the last action dropped with on_bad_lines="warn", told on stderr once, as pandas
+ * warns of them. */
+static void tell_warnings(ddf_script_session *s)
+{
+    ddf_action_stats st;
+    const char *const *msgs = NULL;
+    size_t n;
+
+    ddf_client_last_stats(s->client, &st);
+    if (st.bad_lines == 0 ||
+        (st.elapsed_ms == s->warned_elapsed_ms && st.calls == s->warned_calls))
+        return;
+    s->warned_elapsed_ms = st.elapsed_ms;
+    s->warned_calls = st.calls;
+    n = ddf_client_warnings(s->client, &msgs);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "ddf: warning: %s\n", msgs[i]);
+    if (st.bad_lines > n)
+        fprintf(stderr, "ddf: warning: %llu more bad lines dropped\n",
+                (unsigned long long)(st.bad_lines - n));
+}
+
 static int run_stmt(ddf_script_session *s, const ddf_script_stmt *st)
 {
     sv *v = NULL;
-    int rc;
+    int rc = DDF_OK;
 
     switch (st->kind) {
     case DDF_SCRIPT_STMT_EXPR:
         rc = eval(s, st->expr.value, &v);
+        tell_warnings(s);
         if (rc == DDF_OK) rc = sv_show(s, st->pos, v);
         sv_unref(v);
-        return rc;
-    case DDF_SCRIPT_STMT_ASSIGN: return run_assign(s, st);
-    case DDF_SCRIPT_STMT_FOR: return run_for(s, st);
-    case DDF_SCRIPT_STMT_IMPORT: return run_import(s, st);
-    case DDF_SCRIPT_STMT_PASS: return DDF_OK;
+        break;
+    case DDF_SCRIPT_STMT_ASSIGN: rc = run_assign(s, st); break;
+    case DDF_SCRIPT_STMT_FOR: rc = run_for(s, st); break;
+    case DDF_SCRIPT_STMT_IMPORT: rc = run_import(s, st); break;
+    case DDF_SCRIPT_STMT_PASS: break;
     }
-    return DDF_OK;
+    tell_warnings(s);
+    return rc;
 }
 
 static int run_stmts(ddf_script_session *s, ddf_script_stmt *const *stmts, size_t n)

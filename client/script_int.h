@@ -131,6 +131,8 @@ struct ddf_script_session {
     size_t nvars, cap;
     const ddf_script_program *program; /* the one running */
     ddf_script_error *err;             /* where the running program's error goes */
+    double warned_elapsed_ms;          /* the last action whose dropped lines were told */
+    size_t warned_calls;
 };
 
 /* ---- values (script_value.c) ----------------------------------------------------------- */
@@ -149,6 +151,9 @@ const char *sv_kind_name(const sv *v); /* "DataFrame", "Series", "int", ... */
 bool sv_is_scalar(const sv *v);       /* None, bool, int, float, str */
 bool sv_is_number(const sv *v);       /* bool, int, float (Python's numbers) */
 double sv_as_double(const sv *v);     /* bool, int, float */
+
+/* The name of builtin function 'id' (SV_FUNC), or NULL. */
+const char *sv_builtin_name(int id);
 
 /* ---- errors (script_eval.c) ------------------------------------------------------------- */
 

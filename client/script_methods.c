@@ -702,22 +702,38 @@ static int groupby_agg(margs *m, sv *gb, sv **out)
     if (spec->kind == SV_STR) return groupby_agg_named(m, gb, spec->s.p, out);
     if (spec->kind == SV_LIST) {
         const char *cols[DDF_MAX_COLUMNS];
-        size_t n = groupby_targets(gb, false, cols, DDF_MAX_COLUMNS);
+        bool numeric = false;
+        size_t n;
+
+        for (size_t j = 0; j < spec->list.n; j++) {
+            bool nu = false;
+            ddf_agg_kind k;
+
+            if (spec->list.items[j]->kind == SV_STR && agg_of(spec->list.items[j]->s.p, &k, &nu) == DDF_OK)
+                numeric |= nu;
+        }
+        /* pandas 1.5 leaves out the columns a numeric aggregation cannot take */
+        n = groupby_targets(gb, numeric, cols, DDF_MAX_COLUMNS);
 
         for (size_t c = 0; c < n; c++) {
             for (size_t j = 0; j < spec->list.n; j++) {
                 sv *a = spec->list.items[j];
-                bool numeric;
 
-                if (a->kind != SV_STR || agg_of(a->s.p, &aggs[naggs].kind, &numeric) < 0)
+                if (a->kind != SV_STR || agg_of(a->s.p, &aggs[naggs].kind, NULL) < 0)
                     return sv_fail(m->s, where(m), DDF_EINVAL, "agg(): unknown aggregation");
                 if (naggs + 1 >= DDF_MAX_COLUMNS)
                     return sv_fail(m->s, where(m), DDF_ETOOBIG, "agg(): too many aggregations");
                 aggs[naggs++].column = cols[c];
             }
         }
-        /* every column aggregated more than once is named column_agg */
-        return groupby_run(m, gb, aggs, naggs, false, NULL, out);
+        /* every column aggregated more than once is named column_agg; one column's
+         * aggregations (gb.qty.agg(["min", "max"])) are named as pandas names them */
+        rc = groupby_run(m, gb, aggs, naggs, false, NULL, out);
+        if (rc == DDF_OK && gb->groupby.one && n == 1)
+            for (size_t j = 0; j < naggs && rc == DDF_OK; j++)
+                rc = rename_column(m->s, (*out)->result.table, gb->groupby.nkeys + j,
+                                   spec->list.items[j]->s.p);
+        return rc;
     }
     if (spec->kind == SV_DICT) {
         for (size_t i = 0; i < spec->dict.n; i++) {
@@ -927,6 +943,14 @@ int sv_attribute(ddf_script_session *s, const ddf_script_expr *node, sv *recv, s
         if (strcmp(name, "name") == 0) {
             *out = recv->series.name ? sv_str(recv->series.name, strlen(recv->series.name))
                                      : sv_none();
+            return *out ? DDF_OK : sv_oom(s);
+        }
+        if (strcmp(name, "size") == 0) {
+            int64_t rows;
+            int rc = sv_len(s, pos, recv, &rows);
+
+            if (rc < 0) return rc;
+            *out = sv_int(rows);
             return *out ? DDF_OK : sv_oom(s);
         }
         if (strcmp(name, "dtype") == 0) {
@@ -1150,6 +1174,21 @@ int sv_setitem(ddf_script_session *s, const ddf_script_expr *node, sv *frame, sv
 
 /* ---- read_csv ---------------------------------------------------------------------------- */
 
+/* A dtype as pandas users give it: a name ("int64", "str", "object", ...) or Python's
+ * type (str, int, float, bool). */
+static int dtype_of(const sv *v, ddf_dtype *out)
+{
+    if (v->kind == SV_STR) return ddf_dtype_parse(v->s.p, out);
+    if (v->kind == SV_FUNC) {
+        const char *name = sv_builtin_name(v->func.id);
+
+        if (name != NULL && (strcmp(name, "str") == 0 || strcmp(name, "int") == 0 ||
+                             strcmp(name, "float") == 0 || strcmp(name, "bool") == 0))
+            return ddf_dtype_parse(name, out);
+    }
+    return DDF_EINVAL;
+}
+
 /* A list of strings as borrowed pointers (into 'v'), in *out (ddf_malloc'ed). */
 static int string_list(margs *m, sv *v, const char *what, const char ***out, size_t *n)
 {
@@ -1242,8 +1281,7 @@ int sv_read_csv(ddf_script_session *s, const ddf_script_expr *call, sv **args, s
         else if ((pins = ddf_calloc(v->dict.n ? v->dict.n : 1, sizeof *pins)) == NULL)
             rc = sv_oom(s);
         for (size_t i = 0; rc == DDF_OK && i < v->dict.n; i++) {
-            if (v->dict.keys[i]->kind != SV_STR || v->dict.values[i]->kind != SV_STR ||
-                ddf_dtype_parse(v->dict.values[i]->s.p, &pins[i].dtype) < 0)
+            if (v->dict.keys[i]->kind != SV_STR || dtype_of(v->dict.values[i], &pins[i].dtype) < 0)
                 rc = sv_fail(s, call->op_pos, DDF_EINVAL, "read_csv(): dtype maps column "
                              "names to int64, float64, bool or string");
             pins[i].name = v->dict.keys[i]->s.p;
@@ -1313,6 +1351,26 @@ static int pair(ddf_script_session *s, sv *a, sv *b, sv **out)
     return DDF_OK;
 }
 
+/* The values of a computed series as scalars: an int64 column holding a null gives
+ * floats, as pandas holds it. */
+static int result_values(ddf_script_session *s, const sv *r, sv ***items, size_t *n)
+{
+    const ddf_table *t = r->result.table;
+    const ddf_column *col = &t->columns[t->ncols - 1];
+    bool as_float = col->dtype == DDF_DTYPE_INT64 && col->null_count > 0;
+
+    *items = ddf_calloc(t->nrows ? t->nrows : 1, sizeof(sv *));
+    if (*items == NULL) return sv_oom(s);
+    for (size_t i = 0; i < t->nrows; i++) {
+        sv *v = scalar_of(col, i);
+
+        if (v == NULL) return sv_oom(s);
+        if (as_float && v->kind == SV_INT) v->kind = SV_FLOAT, v->f = (double)v->i;
+        (*items)[(*n)++] = v;
+    }
+    return DDF_OK;
+}
+
 /* The series' values, collected, as scalars. */
 static int series_values(ddf_script_session *s, ddf_script_pos pos, const sv *series,
                          sv ***items, size_t *n)
@@ -1330,6 +1388,9 @@ static int series_values(ddf_script_session *s, ddf_script_pos pos, const sv *se
     *items = ddf_calloc(t->nrows ? t->nrows : 1, sizeof(sv *));
     for (size_t i = 0; *items && i < t->nrows; i++) {
         if (((*items)[i] = scalar_of(&t->columns[0], i)) == NULL) break;
+        if (t->columns[0].dtype == DDF_DTYPE_INT64 && t->columns[0].null_count > 0 &&
+            (*items)[i]->kind == SV_INT)
+            (*items)[i]->kind = SV_FLOAT, (*items)[i]->f = (double)(*items)[i]->i;
         *n = i + 1;
     }
     rc = *items && *n == t->nrows ? DDF_OK : DDF_ENOMEM;
@@ -1367,6 +1428,21 @@ int sv_iterate(ddf_script_session *s, ddf_script_pos pos, sv *v, sv ***items, si
     }
     case SV_SERIES:
         return series_values(s, pos, v, items, n);
+    case SV_RESULT: {
+        const ddf_table *t = v->result.table;
+
+        if (!v->result.series) { /* a frame: its column names */
+            *items = ddf_calloc(t->ncols ? t->ncols : 1, sizeof(sv *));
+            if (*items == NULL) return sv_oom(s);
+            for (size_t c = v->result.nkeys; c < t->ncols; c++) {
+                if (((*items)[*n] = sv_str(t->names[c], strlen(t->names[c]))) == NULL)
+                    return sv_oom(s);
+                (*n)++;
+            }
+            return DDF_OK;
+        }
+        return result_values(s, v, items, n);
+    }
     case SV_STR:
         *items = ddf_calloc(v->s.len ? v->s.len : 1, sizeof(sv *));
         if (*items == NULL) return sv_oom(s);
@@ -1658,7 +1734,11 @@ static int method_items(margs *m, sv *frame, sv **out)
 static int method_assign(margs *m, sv *frame, sv **out)
 {
     sv *cur = sv_ref(frame);
-    int rc = check_args(m, 0);
+    int rc;
+
+    for (size_t k = 0; k < m->nkw; k++)
+        m->kw_used[k] = true; /* every keyword is a new column */
+    rc = check_args(m, 0);
 
     for (size_t k = 0; k < m->nkw && rc == DDF_OK; k++) {
         sv *v = m->kwvalues[k], *series = NULL, *next = NULL;
@@ -1933,7 +2013,7 @@ static int series_method(margs *m, sv *series, sv **out)
         ddf_dtype d;
 
         rc = check_args(m, 1);
-        if (rc == DDF_OK && (t == NULL || t->kind != SV_STR || ddf_dtype_parse(t->s.p, &d) < 0))
+        if (rc == DDF_OK && (t == NULL || dtype_of(t, &d) < 0))
             rc = sv_fail(m->s, where(m), DDF_EINVAL, "astype() takes int64, float64, bool or "
                          "string (or str / object)");
         if (rc < 0) return rc;
@@ -2055,6 +2135,80 @@ static int groupby_method(margs *m, sv *gb, sv **out)
                    "'%s' has no method '%s' in ddf scripts", sv_kind_name(gb), name);
 }
 
+/* A reduction of a computed series (gb.qty.sum().max()), done here: it is in memory. */
+static int result_reduce(margs *m, sv *r, sv **out)
+{
+    const ddf_table *t = r->result.table;
+    const ddf_column *col = &t->columns[t->ncols - 1];
+    ddf_agg_kind kind = DDF_AGG_COUNT;
+    size_t count = 0, best = SIZE_MAX;
+    double sum = 0, mean = 0, m2 = 0;
+    int64_t isum = 0;
+    bool overflow = false;
+    int rc = check_args(m, 0);
+
+    if (rc < 0) return rc;
+    agg_of(m->name, &kind, NULL);
+    if (kind == DDF_AGG_NUNIQUE)
+        return sv_fail(m->s, where(m), DDF_EINVAL, "nunique() of a computed series is not "
+                       "supported");
+    if (col->dtype == DDF_DTYPE_STRING && kind != DDF_AGG_COUNT && kind != DDF_AGG_MIN &&
+        kind != DDF_AGG_MAX)
+        return sv_fail(m->s, where(m), DDF_ETYPE, "%s() of strings", m->name);
+    for (size_t i = 0; i < t->nrows; i++) {
+        double x;
+
+        if (!ddf_column_is_valid(col, i)) continue;
+        if (col->dtype == DDF_DTYPE_FLOAT64 && isnan(col->values.f64[i])) continue;
+        count++;
+        if (kind == DDF_AGG_MIN || kind == DDF_AGG_MAX) {
+            int c;
+            uint32_t a = (uint32_t)i, b = (uint32_t)best;
+            bool asc = true;
+            size_t cols[1] = {t->ncols - 1};
+            sort_ctx ctx = {t, cols, &asc, 1};
+
+            if (best == SIZE_MAX) {
+                best = i;
+                continue;
+            }
+            c = cmp_rows(&a, &b, &ctx);
+            if ((kind == DDF_AGG_MIN && c < 0) || (kind == DDF_AGG_MAX && c > 0)) best = i;
+            continue;
+        }
+        x = col->dtype == DDF_DTYPE_FLOAT64 ? col->values.f64[i]
+            : col->dtype == DDF_DTYPE_INT64 ? (double)col->values.i64[i] : col->values.b8[i];
+        if (col->dtype != DDF_DTYPE_FLOAT64)
+            overflow |= __builtin_add_overflow(isum, col->dtype == DDF_DTYPE_INT64
+                                                         ? col->values.i64[i] : col->values.b8[i],
+                                               &isum);
+        sum += x;
+        { /* Welford, as the workers' kernels */
+            double d = x - mean;
+
+            mean += d / (double)count;
+            m2 += d * (x - mean);
+        }
+    }
+    switch (kind) {
+    case DDF_AGG_COUNT: *out = sv_int((int64_t)count); break;
+    case DDF_AGG_MIN:
+    case DDF_AGG_MAX:
+        *out = best == SIZE_MAX ? sv_float(NAN) : scalar_of(col, best);
+        if (*out && col->dtype == DDF_DTYPE_INT64 && col->null_count > 0 && (*out)->kind == SV_INT)
+            (*out)->kind = SV_FLOAT, (*out)->f = (double)(*out)->i;
+        break;
+    case DDF_AGG_SUM:
+        *out = col->dtype != DDF_DTYPE_FLOAT64 && !overflow && col->null_count == 0
+                   ? sv_int(isum) : sv_float(sum);
+        break;
+    case DDF_AGG_MEAN: *out = sv_float(count ? mean : NAN); break;
+    case DDF_AGG_VAR: *out = sv_float(count > 1 ? m2 / (double)(count - 1) : NAN); break;
+    default: *out = sv_float(count > 1 ? sqrt(m2 / (double)(count - 1)) : NAN); break;
+    }
+    return *out ? DDF_OK : sv_oom(m->s);
+}
+
 static int result_method(margs *m, sv *r, sv **out)
 {
     const char *name = m->name;
@@ -2084,6 +2238,35 @@ static int result_method(margs *m, sv *r, sv **out)
         if (rc == DDF_OK) *out = sv_ref(r);
         return rc;
     }
+    if (r->result.series && is_reduction(name)) return result_reduce(m, r, out);
+    if (strcmp(name, "sort_values") == 0) {
+        sv *by = arg(m, r->result.series ? -1 : 0, "by", NULL), *asc = arg(m, -1, "ascending", NULL);
+        char *keys[DDF_TOPK_MAX_KEYS];
+        bool ascending[DDF_TOPK_MAX_KEYS];
+        const char *names[DDF_TOPK_MAX_KEYS];
+        size_t nk = 0;
+
+        rc = check_args(m, r->result.series ? 0 : 1);
+        if (rc == DDF_OK && r->result.series) names[nk++] = t->names[t->ncols - 1];
+        else if (rc == DDF_OK && by == NULL)
+            rc = sv_fail(m->s, where(m), DDF_EINVAL, "sort_values() needs 'by'");
+        else if (rc == DDF_OK) rc = want_names(m, by, "by", names, DDF_TOPK_MAX_KEYS, &nk);
+        for (size_t k = 0; k < nk && rc == DDF_OK; k++) {
+            sv *a = asc == NULL ? NULL : asc->kind == SV_LIST ? (k < asc->list.n ? asc->list.items[k] : NULL) : asc;
+
+            if (asc != NULL && (a == NULL || a->kind != SV_BOOL))
+                rc = sv_fail(m->s, where(m), DDF_EINVAL, "sort_values(): ascending must be a "
+                             "bool or one bool per key");
+            ascending[k] = a == NULL || a->b;
+            keys[k] = (char *)names[k];
+        }
+        if (rc == DDF_OK) rc = sort_table(m->s, where(m), t, keys, ascending, nk, &cut);
+        if (rc < 0) return rc;
+        *out = sv_result(cut, r->result.nkeys, r->result.series, r->result.name);
+        if (*out == NULL) return sv_oom(m->s);
+        (*out)->result.hide_key_names = r->result.hide_key_names;
+        return DDF_OK;
+    }
     if (strcmp(name, "reset_index") == 0) {
         arg(m, -1, "drop", NULL);
         rc = check_args(m, 0);
@@ -2103,17 +2286,17 @@ static int result_method(margs *m, sv *r, sv **out)
 
         rc = check_args(m, 0);
         if (rc < 0) return rc;
+        (void)col;
         if (!r->result.series)
             return sv_fail(m->s, where(m), DDF_ETYPE, "to_list() is a Series method");
         *out = sv_new(SV_LIST);
-        if (*out == NULL || ((*out)->list.items = ddf_calloc(t->nrows ? t->nrows : 1,
-                                                             sizeof(sv *))) == NULL)
-            return sv_oom(m->s);
-        for (size_t i = 0; i < t->nrows; i++) {
-            if (((*out)->list.items[i] = scalar_of(col, i)) == NULL) return sv_oom(m->s);
-            (*out)->list.n++;
+        if (*out == NULL) return sv_oom(m->s);
+        rc = result_values(m->s, r, &(*out)->list.items, &(*out)->list.n);
+        if (rc < 0) {
+            sv_unref(*out);
+            *out = NULL;
         }
-        return DDF_OK;
+        return rc;
     }
     return sv_fail(m->s, m->call->call.func->attribute.name_pos, DDF_EINVAL,
                    "a computed %s has no method '%s' in ddf scripts (head, tail, reset_index, "
@@ -2134,9 +2317,14 @@ static int sorted_method(margs *m, sv *sorted, sv **out)
         if (rc < 0) return rc;
         rc = m->name[0] == 'h' ? ddf_frame_ops_head(all, NULL, 0, n, &cut, &err)
                                : ddf_frame_ops_tail(all, NULL, 0, n, &cut, &err);
-        ddf_table_free(all);
-        if (rc < 0) return sv_fail_ddf(m->s, where(m), &err);
+        if (rc < 0) {
+            ddf_table_free(all);
+            return sv_fail_ddf(m->s, where(m), &err);
+        }
         *out = sv_result(cut, 0, false, NULL);
+        if (*out != NULL && m->name[0] == 't')
+            (*out)->result.start = (int64_t)(all->nrows - cut->nrows);
+        ddf_table_free(all);
         return *out ? DDF_OK : sv_oom(m->s);
     }
     if (strcmp(m->name, "compute") == 0) {

@@ -187,6 +187,9 @@ static int show_list(ddf_script_session *s, ddf_script_pos pos, const sv *v)
 
     for (size_t i = 0; i < v->list.n; i++)
         if (!sv_is_scalar(v->list.items[i])) return show_text(s, pos, v);
+    /* a tuple reads as Python writes it, (8, 7); csv and json have lists only */
+    if (v->list.tuple && ddf_printer_kind(s->printer) == DDF_FORMAT_TABLE)
+        return show_text(s, pos, v);
     items = ddf_calloc(v->list.n ? v->list.n : 1, sizeof *items);
     if (items == NULL) return sv_oom(s);
     for (size_t i = 0; i < v->list.n; i++)

@@ -89,8 +89,7 @@ static int run_spread(ddf_client *c, ddf_rpc_call *calls, size_t n, char **ids, 
         if (calls[i].status != DDF_OK)
             return ddf_error_setf(err, calls[i].fault_code > 0 ? -calls[i].fault_code
                                                                 : calls[i].status,
-                                  "%s on worker %s: %s", calls[i].method, calls[i].url,
-                                  calls[i].message);
+                                  "%s", calls[i].message); /* names the method and worker */
     }
     return rc;
 }
