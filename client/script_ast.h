@@ -294,7 +294,7 @@ size_t ddf_script_dump_stmt(const ddf_script_stmt *stmt, char *buf, size_t cap);
 size_t ddf_script_dump_program(const ddf_script_program *program, char *buf, size_t cap);
 
 /* Render an error at (line, column) of 'source' as three lines, each ending in '\n':
- *     <filename>:<line>:<column>: <message>
+ *     <filename>:<line>:<column>: <message>        (this column counts characters)
  *         <the source line, tabs kept>
  *         <spaces up to column>^
  * with four spaces before the source line and before the caret line. 'column' counts bytes,

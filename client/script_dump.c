@@ -355,10 +355,6 @@ size_t ddf_script_format_error(char *buf, size_t cap, const char *source, size_t
         put(&o, "\n", 1);
         return o.len;
     }
-    puts_(&o, filename);
-    putf(&o, ":%d:%d: ", line, column);
-    puts_(&o, message);
-    put(&o, "\n", 1);
     /* Find the line; one past the last shows as empty. */
     for (l = 1; l < line && start <= source_len; l++) {
         const char *nl = start < source_len ? memchr(source + start, '\n', source_len - start)
@@ -370,6 +366,20 @@ size_t ddf_script_format_error(char *buf, size_t cap, const char *source, size_t
     } else {
         const char *nl = memchr(source + start, '\n', source_len - start);
         end = nl ? (size_t)(nl - source) : source_len;
+    }
+    {
+        /* the header counts characters, as the caret line does: a UTF-8 character is one
+         * column, whatever its bytes */
+        int chars = 1;
+
+        for (size_t b = start; b < end && b < start + (size_t)(column > 0 ? column - 1 : 0); b++)
+            chars += ((unsigned char)source[b] & 0xC0) != 0x80;
+        if (column > 0 && (size_t)(column - 1) > end - start)
+            chars += (int)((size_t)(column - 1) - (end - start));
+        puts_(&o, filename);
+        putf(&o, ":%d:%d: ", line, column > 0 ? chars : column);
+        puts_(&o, message);
+        put(&o, "\n", 1);
     }
     if (end > start && source[end - 1] == '\r')
         end--; /* a CRLF line's '\r' is not shown */

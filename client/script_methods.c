@@ -621,6 +621,51 @@ static bool is_key(const sv *gb, const char *name)
     return false;
 }
 
+/* pandas holds an int column with a null as float64, so its sum, min, max, first and last
+ * per group are floats: the int64 results of such columns become floats (one more action
+ * counts the values of the int columns aggregated). */
+static int groupby_null_ints(margs *m, const sv *gb, const ddf_plan_agg *aggs, size_t naggs,
+                             ddf_table *t)
+{
+    const char *cols[DDF_MAX_COLUMNS];
+    size_t n = 0;
+    ddf_table *counts = NULL;
+    ddf_error err;
+    int64_t rows;
+    int rc;
+
+    for (size_t a = 0; a < naggs; a++) {
+        const ddf_column *c = &t->columns[gb->groupby.nkeys + a];
+        bool seen = false;
+
+        if (!int_result_may_be_float(c->dtype, aggs[a].kind)) continue;
+        for (size_t i = 0; i < n; i++)
+            seen |= strcmp(cols[i], aggs[a].column) == 0;
+        if (!seen) cols[n++] = aggs[a].column;
+    }
+    if (n == 0) return DDF_OK;
+    rc = ddf_frame_count(gb->groupby.frame->frame.frame, &rows, &err);
+    if (rc == DDF_OK)
+        rc = ddf_frame_reduce(gb->groupby.frame->frame.frame, DDF_AGG_COUNT, cols, n, &counts, &err);
+    if (rc < 0) return sv_fail_ddf(m->s, where(m), &err);
+    for (size_t i = 0; i < n && i < counts->ncols; i++) {
+        if (counts->columns[i].values.i64[0] >= rows) continue;
+        for (size_t a = 0; a < naggs; a++) {
+            ddf_column *c = &t->columns[gb->groupby.nkeys + a];
+
+            if (strcmp(aggs[a].column, cols[i]) != 0 ||
+                !int_result_may_be_float(c->dtype, aggs[a].kind))
+                continue;
+            /* in place: a double takes the 8 bytes of each int */
+            for (size_t r = 0; r < c->length; r++)
+                c->values.f64[r] = ddf_column_is_valid(c, r) ? (double)c->values.i64[r] : NAN;
+            c->dtype = DDF_DTYPE_FLOAT64;
+        }
+    }
+    ddf_table_free(counts);
+    return DDF_OK;
+}
+
 /* Run aggs over gb; a series when the group-by is over one column with one aggregation. */
 static int groupby_run(margs *m, sv *gb, const ddf_plan_agg *aggs, size_t naggs, bool series,
                        const char *name, sv **out)
@@ -634,6 +679,11 @@ static int groupby_run(margs *m, sv *gb, const ddf_plan_agg *aggs, size_t naggs,
     rc = ddf_frame_groupby(gb->groupby.frame->frame.frame, (const char *const *)gb->groupby.keys,
                            gb->groupby.nkeys, aggs, naggs, gb->groupby.dropna, &t, &err);
     if (rc < 0) return sv_fail_ddf(m->s, where(m), &err);
+    rc = groupby_null_ints(m, gb, aggs, naggs, t);
+    if (rc < 0) {
+        ddf_table_free(t);
+        return rc;
+    }
     if (series && (rc = rename_column(m->s, t, t->ncols - 1, name)) < 0) {
         ddf_table_free(t);
         return rc;
@@ -891,12 +941,31 @@ static int frame_dtypes(ddf_script_session *s, const ddf_schema *schema, sv **ou
     return DDF_OK;
 }
 
+/* A sorted frame, computed: its columns are taken from the sorted rows. */
+static int sorted_result(ddf_script_session *s, ddf_script_pos pos, const sv *sorted, sv **out)
+{
+    ddf_table *t = NULL;
+    int rc = sv_sorted_table(s, pos, sorted, &t);
+
+    if (rc < 0) return rc;
+    *out = sv_result(t, 0, false, NULL);
+    return *out ? DDF_OK : sv_oom(s);
+}
+
 int sv_attribute(ddf_script_session *s, const ddf_script_expr *node, sv *recv, sv **out)
 {
     const char *name = node->attribute.name;
     ddf_script_pos pos = node->attribute.name_pos;
 
     *out = NULL;
+    if (recv->kind == SV_SORTED) {
+        sv *r = NULL;
+        int rc = sorted_result(s, pos, recv, &r);
+
+        if (rc == DDF_OK) rc = sv_attribute(s, node, r, out);
+        sv_unref(r);
+        return rc;
+    }
     switch (recv->kind) {
     case SV_FRAME: {
         const ddf_schema *schema = ddf_frame_schema(recv->frame.frame);
@@ -1033,6 +1102,14 @@ int sv_subscript(ddf_script_session *s, const ddf_script_expr *node, sv *recv, s
     int rc;
 
     *out = NULL;
+    if (recv->kind == SV_SORTED) {
+        sv *r = NULL;
+
+        rc = sorted_result(s, pos, recv, &r);
+        if (rc == DDF_OK) rc = sv_subscript(s, node, r, index, out);
+        sv_unref(r);
+        return rc;
+    }
     switch (recv->kind) {
     case SV_FRAME: {
         const ddf_schema *schema = ddf_frame_schema(recv->frame.frame);
@@ -1096,6 +1173,33 @@ int sv_subscript(ddf_script_session *s, const ddf_script_expr *node, sv *recv, s
         return sv_fail(s, pos, DDF_ETYPE, "a group-by is indexed by column names");
     }
     case SV_RESULT:
+        if (index->kind == SV_LIST && !recv->result.series) {
+            const ddf_table *t = recv->result.table;
+            size_t cols[DDF_MAX_COLUMNS], n = 0;
+            ddf_table *sel = NULL;
+
+            for (size_t k = 0; k < recv->result.nkeys; k++)
+                cols[n++] = k;
+            for (size_t i = 0; i < index->list.n; i++) {
+                const sv *name = index->list.items[i];
+                size_t c = recv->result.nkeys;
+
+                if (name->kind != SV_STR || n == DDF_MAX_COLUMNS)
+                    return sv_fail(s, pos, DDF_ETYPE, "select columns with a list of names");
+                while (c < t->ncols && strcmp(t->names[c], name->s.p) != 0)
+                    c++;
+                if (c == t->ncols)
+                    return sv_fail(s, node->subscript.index->pos, DDF_EINVAL,
+                                   "the result has no column '%s'", name->s.p);
+                cols[n++] = c;
+            }
+            if (ddf_frame_ops_select(t, cols, n, &sel, &err) < 0) return sv_fail_ddf(s, pos, &err);
+            *out = sv_result(sel, recv->result.nkeys, false, NULL);
+            if (*out == NULL) return sv_oom(s);
+            (*out)->result.hide_key_names = recv->result.hide_key_names;
+            (*out)->result.start = recv->result.start;
+            return DDF_OK;
+        }
         if (index->kind == SV_STR && !recv->result.series) {
             ddf_script_expr fake = *node;
 
@@ -2239,6 +2343,25 @@ static int result_method(margs *m, sv *r, sv **out)
         return rc;
     }
     if (r->result.series && is_reduction(name)) return result_reduce(m, r, out);
+    if (r->result.series && (strcmp(name, "nlargest") == 0 || strcmp(name, "nsmallest") == 0)) {
+        sv *nv = arg(m, 0, "n", NULL);
+        int64_t n = 5;
+        char *key[1] = {t->names[t->ncols - 1]};
+        bool asc = name[1] == 's';
+        ddf_table *sorted = NULL;
+
+        rc = check_args(m, 1);
+        if (rc == DDF_OK && nv) rc = want_int(m, nv, "n", &n);
+        if (rc == DDF_OK) rc = sort_table(m->s, where(m), t, key, &asc, 1, &sorted);
+        if (rc < 0) return rc;
+        rc = ddf_frame_ops_head(sorted, NULL, 0, n < 0 ? 0 : n, &cut, &err);
+        ddf_table_free(sorted);
+        if (rc < 0) return sv_fail_ddf(m->s, where(m), &err);
+        *out = sv_result(cut, r->result.nkeys, true, r->result.name);
+        if (*out == NULL) return sv_oom(m->s);
+        (*out)->result.hide_key_names = r->result.hide_key_names;
+        return DDF_OK;
+    }
     if (strcmp(name, "sort_values") == 0) {
         sv *by = arg(m, r->result.series ? -1 : 0, "by", NULL), *asc = arg(m, -1, "ascending", NULL);
         char *keys[DDF_TOPK_MAX_KEYS];

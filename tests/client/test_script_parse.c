@@ -1153,9 +1153,10 @@ static void test_script_errors_render_with_the_line_and_a_caret(void **state)
                         "          ^\n");
     /* the last line without a newline, the caret at column 1 */
     assert_string_equal(render("a\nbc", "f", 2, 1, "m"), "f:2:1: m\n    bc\n    ^\n");
-    /* UTF-8: 'é' is two bytes before the caret but one column in the caret line */
+    /* UTF-8: 'é' is two bytes before the caret but one column, in the header and in the
+     * caret line */
     assert_string_equal(render("x = \"\xc3\xa9\" + y z\n", "u", 1, 14, "m"),
-                        "u:1:14: m\n"
+                        "u:1:13: m\n"
                         "    x = \"\xc3\xa9\" + y z\n"
                         "                ^\n");
     /* tabs are kept in the line and copied into the caret line */
