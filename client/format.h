@@ -177,6 +177,11 @@ int ddf_printer_errno(const ddf_printer *p);
 /* The format the printer writes. */
 ddf_format_kind ddf_printer_kind(const ddf_printer *p);
 
+/* Python's repr() of a double into 'out' (NUL-terminated): "0.1", "3.0", "1e+16", "nan",
+ * "-inf". Returns its length. */
+#define DDF_FORMAT_REPR_BYTES 32
+size_t ddf_format_repr_double(double x, char out[DDF_FORMAT_REPR_BYTES]);
+
 /* Print one scalar: table `42`, `0.1`, `True`, `None`, strings as they are (Python's
  * str()); csv one field; json {"kind":"scalar","value":...}. */
 int ddf_print_scalar(ddf_printer *p, const ddf_scalar *value, ddf_error *err);

@@ -536,3 +536,8 @@ int ddf_fmt_table_list(ddf_printer *p, const ddf_scalar *items, size_t n, unsign
     ddf_fmt_putc(p, ']');
     return DDF_OK;
 }
+
+size_t ddf_format_repr_double(double x, char out[DDF_FORMAT_REPR_BYTES])
+{
+    return ddf_fmt_repr_double(x, out);
+}

@@ -780,17 +780,7 @@ static int str_of(ddf_script_session *s, const sv *v, sv **out)
         *out = sv_str(buf, strlen(buf));
         break;
     case SV_FLOAT:
-        if (isnan(v->f)) snprintf(buf, sizeof buf, "nan");
-        else if (isinf(v->f)) snprintf(buf, sizeof buf, v->f > 0 ? "inf" : "-inf");
-        else {
-            /* Python's repr: the shortest text that reads back */
-            for (int prec = 1; prec <= 17; prec++) {
-                snprintf(buf, sizeof buf, "%.*g", prec, v->f);
-                if (strtod(buf, NULL) == v->f) break;
-            }
-            if (strpbrk(buf, ".en") == NULL) strcat(buf, ".0");
-        }
-        *out = sv_str(buf, strlen(buf));
+        *out = sv_str(buf, ddf_format_repr_double(v->f, buf));
         break;
     default:
         snprintf(buf, sizeof buf, "<%s>", sv_kind_name(v));

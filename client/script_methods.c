@@ -362,13 +362,7 @@ static int reductions_as_series(ddf_script_session *s, ddf_table *row, sv **out)
             case SV_STR: p = v->s.p; break;
             case SV_BOOL: snprintf(buf, sizeof buf, "%s", v->b ? "True" : "False"); break;
             case SV_INT: snprintf(buf, sizeof buf, "%lld", (long long)v->i); break;
-            case SV_FLOAT:
-                for (int prec = 1; prec <= 17; prec++) {
-                    snprintf(buf, sizeof buf, "%.*g", prec, v->f);
-                    if (strtod(buf, NULL) == v->f) break;
-                }
-                if (strpbrk(buf, ".en") == NULL) strcat(buf, ".0");
-                break;
+            case SV_FLOAT: ddf_format_repr_double(v->f, buf); break;
             default: snprintf(buf, sizeof buf, "None"); break;
             }
             len = v->kind == SV_STR ? v->s.len : strlen(buf);

@@ -78,15 +78,7 @@ static void repr(repr_buf *b, const sv *v, int depth)
         adds(b, buf);
         break;
     case SV_FLOAT:
-        if (isnan(v->f)) snprintf(buf, sizeof buf, "nan");
-        else if (isinf(v->f)) snprintf(buf, sizeof buf, v->f > 0 ? "inf" : "-inf");
-        else {
-            for (int prec = 1; prec <= 17; prec++) {
-                snprintf(buf, sizeof buf, "%.*g", prec, v->f);
-                if (strtod(buf, NULL) == v->f) break;
-            }
-            if (strpbrk(buf, ".en") == NULL) strcat(buf, ".0");
-        }
+        ddf_format_repr_double(v->f, buf);
         adds(b, buf);
         break;
     case SV_STR:
