@@ -135,6 +135,17 @@ struct ddf_script_session {
     size_t warned_calls;
 };
 
+/* ---- a growing text (script_value.c): expressions for the workers, reprs ------------------ */
+
+typedef struct sv_text {
+    char *p;   /* NUL-terminated once anything is put; ddf_malloc'ed */
+    size_t len, cap;
+    bool oom;  /* a put failed: the text is incomplete and only to be freed */
+} sv_text;
+
+void sv_text_put(sv_text *t, const char *s, size_t n);
+void sv_text_puts(sv_text *t, const char *s);
+
 /* ---- values (script_value.c) ----------------------------------------------------------- */
 
 sv *sv_new(sv_kind kind); /* refs 1, zeroed; NULL when out of memory */

@@ -20,39 +20,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- a growing text -------------------------------------------------------------------- */
+/* ---- text -------------------------------------------------------------------------------- */
 
-typedef struct text {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} text;
+typedef sv_text text;
 
 static void put(text *t, const char *s, size_t n)
 {
-    if (t->oom) return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 64;
-        char *p;
-
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        p = ddf_realloc(t->p, cap);
-        if (p == NULL) {
-            t->oom = true;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
-    }
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = '\0';
+    sv_text_put(t, s, n);
 }
 
 static void puts_(text *t, const char *s)
 {
-    put(t, s, strlen(s));
+    sv_text_put(t, s, strlen(s));
 }
 
 /* The text, or NULL when out of memory (then nothing is left to free). */

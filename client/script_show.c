@@ -28,37 +28,16 @@ static int printed(ddf_script_session *s, ddf_script_pos pos, int rc, const ddf_
 
 /* ---- text forms of values the printer has no kind for ------------------------------------ */
 
-typedef struct repr_buf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} repr_buf;
+typedef sv_text repr_buf;
 
 static void add(repr_buf *b, const char *s, size_t n)
 {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = ddf_realloc(b->p, cap);
-        if (p == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    sv_text_put(b, s, n);
 }
 
 static void adds(repr_buf *b, const char *s)
 {
-    add(b, s, strlen(s));
+    sv_text_put(b, s, strlen(s));
 }
 
 /* Python's repr() of a value, as far as a script can hold it. */

@@ -196,3 +196,30 @@ double sv_as_double(const sv *v)
 {
     return v->kind == SV_FLOAT ? v->f : v->kind == SV_INT ? (double)v->i : (double)v->b;
 }
+
+void sv_text_put(sv_text *t, const char *s, size_t n)
+{
+    if (t->oom) return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        char *p;
+
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        p = ddf_realloc(t->p, cap);
+        if (p == NULL) {
+            t->oom = true;
+            return;
+        }
+        t->p = p;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
+void sv_text_puts(sv_text *t, const char *s)
+{
+    sv_text_put(t, s, strlen(s));
+}
