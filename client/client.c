@@ -51,13 +51,14 @@ static int choose_secret(const ddf_connect_options *opt, char **out, ddf_error *
 {
     const char *env = getenv("DDF_SECRET");
 
+    /* what the caller names (a command-line flag) wins over the environment */
     *out = NULL;
+    if (opt->secret == NULL && opt->secret_file != NULL)
+        return read_secret_file(opt->secret_file, out, err);
     if (opt->secret != NULL || (env != NULL && env[0] != '\0')) {
         *out = ddf_strdup(opt->secret != NULL ? opt->secret : env);
         return *out ? DDF_OK : ddf_error_setf(err, DDF_ENOMEM, "out of memory");
     }
-    if (opt->secret_file != NULL)
-        return read_secret_file(opt->secret_file, out, err);
     return DDF_OK;
 }
 

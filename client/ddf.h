@@ -55,8 +55,8 @@ typedef struct ddf_frame ddf_frame;   /* opaque */
 typedef struct ddf_connect_options {
     const char *redis_url;    /* NULL: $DDF_REDIS; neither: start a local cluster */
     const char *cluster;      /* NULL: "default" (a local cluster names its own) */
-    const char *secret;       /* the workers' shared secret; NULL: $DDF_SECRET, else the
-                                 first line of 'secret_file', else no authentication */
+    const char *secret;       /* the workers' shared secret; NULL: the first line of
+                                 'secret_file', else $DDF_SECRET, else no authentication */
     const char *secret_file;
     unsigned local_workers;   /* local cluster: workers, 0 = one per online core */
     unsigned local_threads;   /* local cluster: threads per worker, 0 = worker default */

@@ -13,7 +13,7 @@
  *   0    success; also when the reader of our output went away (`ddf ... | head -1`)
  *   1    a script error: it does not parse, or running it failed
  *   2    usage: a bad flag or flag value, flags that do not go together, an unreadable
- *        script file, a malformed --redis URL
+ *        script or --secret-file, a malformed --redis URL
  *   3    the cluster cannot be reached: connecting failed (Redis down, refused
  *        credentials, a local cluster that would not start), or an action found no live
  *        worker (DDF_EUNREACH) or was refused by the workers (DDF_EAUTH)
@@ -27,14 +27,17 @@
  * (Python instead prints a BrokenPipeError traceback and exits 1, or 120 from its final
  * flush.)
  *
- * Interrupts. SIGINT, SIGTERM and SIGHUP only set a flag here; what it means depends on
- * when it comes:
+ * Interrupts. Until the cluster is started, SIGINT, SIGTERM and SIGHUP end ddf as they
+ * end any program (nothing is running yet). From then on they only set a flag, and what
+ * it means depends on when it comes:
  *   - while a program runs, the flag is seen at the action's next progress report (on the
  *     action's thread, about every 200 ms). libddf cannot cancel an action, so with a local
  *     cluster its workers are killed: the action fails at once, ddf_close stops Redis and
  *     removes the cluster's files, and ddf exits 128+n. A remote cluster has nothing of
  *     ours to stop: ddf flushes its output and exits 128+n right there (the workers finish
- *     their plans and their answers are dropped).
+ *     their plans and their answers are dropped). Calls that report no progress (the
+ *     file scan of read_csv) and statements that call nobody see the flag only when they
+ *     return: then the program stops with the same status.
  *   - in the REPL, Ctrl-C at the prompt drops the line being typed; during an entry it
  *     stops the entry as above, and a local cluster gets new workers so the session goes
  *     on (a remote action is waited for: it cannot be cancelled). Ctrl-D ends the REPL
@@ -42,7 +45,7 @@
  *   - a second signal while the first is being dealt with ends ddf at once by that
  *     signal's default action (the local cluster's processes die with it: they are
  *     started with PR_SET_PDEATHSIG).
- * The two flags below are this program's only global state, as a signal handler needs. */
+ * The flags below are this program's only global state, as a signal handler needs. */
 #include "ddf.h"
 #include "format.h"
 #include "local_cluster.h"
@@ -74,15 +77,27 @@
 static volatile sig_atomic_t g_signal;
 /* a program (or the cluster's start) is running: a second signal ends ddf at once */
 static volatile sig_atomic_t g_busy;
+/* the write end of the REPL's self-pipe (repl.h), or -1 */
+static volatile sig_atomic_t g_wake_fd = -1;
 
+/* Runs on whichever thread the kernel picks (libraries start threads of their own), so it
+ * only sets flags and writes to the self-pipe, which wakes the REPL wherever it waits. */
 static void on_signal(int sig)
 {
+    int saved = errno;
+
     if (g_signal != 0 && g_busy) {
         signal(sig, SIG_DFL);
         raise(sig);
         return;
     }
     g_signal = sig;
+    if (g_wake_fd >= 0) {
+        ssize_t w = write(g_wake_fd, "", 1); /* full pipe: a wake-up is pending anyway */
+
+        (void)w;
+    }
+    errno = saved;
 }
 
 /* ---- the command line ------------------------------------------------------------------- */
@@ -276,7 +291,7 @@ static int read_all(int fd, char **buf, size_t *len)
             b = grown;
         }
         k = read(fd, b + n, cap - n);
-        if (k < 0 && errno == EINTR && g_signal == 0)
+        if (k < 0 && errno == EINTR)
             continue;
         if (k < 0) {
             int e = errno;
@@ -464,9 +479,27 @@ static int repl_interrupted(void *arg)
     return 128 + sig;
 }
 
+/* A pipe both ends of which are non-blocking and closed on exec (the cluster's processes
+ * must not hold it). Returns 0 or -1. */
+static int make_wake_pipe(int fds[2])
+{
+    if (pipe(fds) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0 ||
+            fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK) < 0) {
+            close(fds[0]);
+            close(fds[1]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int run_repl(cli *c)
 {
     char history_path[4096];
+    int wake[2];
     ddf_repl_options ro;
     ddf_repl *repl;
     ddf_error err;
@@ -478,14 +511,17 @@ static int run_repl(cli *c)
     ro.hooks.report = repl_report;
     ro.hooks.signalled = repl_signalled;
     ro.hooks.interrupted = repl_interrupted;
-    sigemptyset(&ro.signals);
-    sigaddset(&ro.signals, SIGINT);
-    sigaddset(&ro.signals, SIGTERM);
-    sigaddset(&ro.signals, SIGHUP);
     ro.hooks.arg = c;
+    if (make_wake_pipe(wake) < 0) {
+        fprintf(stderr, "ddf: error: cannot make a pipe: %s\n", strerror(errno));
+        return EXIT_SCRIPT;
+    }
+    ro.wake_fd = wake[0];
+    g_wake_fd = wake[1];
     if (ddf_repl_new(&ro, &repl, &err) < 0) {
         fprintf(stderr, "ddf: error: %s\n", err.msg);
-        return EXIT_SCRIPT;
+        status = EXIT_SCRIPT;
+        goto out_pipe;
     }
     status = ddf_repl_run(repl, &err);
     if (status < 0) {
@@ -496,6 +532,10 @@ static int run_repl(cli *c)
     ddf_script_session_free(c->session);
     c->session = NULL;
     ddf_repl_free(repl);
+out_pipe:
+    g_wake_fd = -1; /* before the descriptor can be reused for something else */
+    close(wake[1]);
+    close(wake[0]);
     return status;
 }
 
@@ -508,13 +548,12 @@ static void install_signals(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    /* restart system calls: libddf's I/O is not ours to interrupt; the REPL waits for
-     * keys in pselect, which a signal always cuts short */
+    /* restart system calls: libddf's I/O is not ours to interrupt; the REPL's wait for a
+     * key is cut short by the self-pipe instead */
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error (EPIPE), not a death */
 }
 
 /* Connect (or start the local cluster). Returns -1 on success, else the exit status after
@@ -602,7 +641,7 @@ int main(int argc, char **argv)
     status = parse_args(argc, argv, &c.opt);
     if (status >= 0)
         return status;
-    install_signals();
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error (EPIPE), not a death */
     c.repl = c.opt.code == NULL && c.opt.script == NULL && isatty(STDIN_FILENO);
     if (c.repl) {
         setlocale(LC_CTYPE, ""); /* libedit edits UTF-8 as characters, not bytes */
@@ -625,6 +664,9 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    /* from here on a signal must stop the cluster; until now it could just kill ddf (a
+     * Ctrl-C while `ddf -` reads a script typed at the terminal) */
+    install_signals();
     status = connect_cluster(&c);
     if (status >= 0)
         goto out;

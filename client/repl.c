@@ -23,11 +23,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <histedit.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
+#include <poll.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -39,6 +38,8 @@
 
 struct ddf_repl {
     ddf_repl_options opt;
+    int in_fd;             /* the terminal opened again, non-blocking (see getc_fn), or
+                            * -1 to read opt.in's descriptor */
     EditLine *el;
     History *hist;
     const char *prompt;    /* PROMPT_NEW or PROMPT_MORE */
@@ -67,7 +68,7 @@ void ddf_repl_options_init(ddf_repl_options *opt, char *path_buf, size_t path_ca
     opt->in = stdin;
     opt->out = stdout;
     opt->err = stderr;
-    sigemptyset(&opt->signals);
+    opt->wake_fd = -1;
     opt->history_size = DDF_REPL_HISTORY_SIZE;
     if (home != NULL && home[0] != '\0' && path_cap > 0) {
         n = snprintf(path_buf, path_cap, "%s/%s", home, DDF_REPL_HISTORY_FILE);
@@ -84,44 +85,53 @@ static ddf_repl *repl_of(EditLine *el)
     return data;
 }
 
+/* Empty the self-pipe: the signals it counted are looked at through hooks.signalled. */
+static void drain_wake(int fd)
+{
+    char buf[64];
+
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+}
+
 /* libedit's character reader (EL_GETCFN), ours so that a signal is never lost between
- * "no signal yet" and a blocking read(): the check is made with the program's signals
- * blocked and pselect unblocks them only while it waits. A byte sequence is decoded into
- * one character as libedit's own reader does (mbrtowc, LC_CTYPE); a byte that is not
- * valid in the locale passes as itself. Returns 1 with *wc set, 0 at end of input, or -1
- * with errno (EINTR: a signal of the program came). */
+ * "no signal yet" and the wait for a key: the wait also watches the program's self-pipe,
+ * which the signal handler writes to from whatever thread it runs on. The read after the
+ * wait must not block either: a Ctrl-C makes the terminal discard the keys typed before
+ * it, possibly between poll() saying "readable" and read(), so the terminal is read
+ * through a descriptor of our own opened O_NONBLOCK (a new open file description: the
+ * flag does not leak to the shell's). A byte sequence is decoded into one character as
+ * libedit's own reader does (mbrtowc, LC_CTYPE); a byte that is not valid in the locale
+ * passes as itself. Returns 1 with *wc set, 0 at end of input, or -1 with errno (EINTR:
+ * a signal of the program came). */
 static int getc_fn(EditLine *el, wchar_t *wc)
 {
     ddf_repl *r = repl_of(el);
-    int fd = fileno(r->opt.in);
+    int fd = r->in_fd >= 0 ? r->in_fd : fileno(r->opt.in), wake = r->opt.wake_fd;
     mbstate_t state;
 
     memset(&state, 0, sizeof state);
     for (;;) {
-        sigset_t old;
-        fd_set readable;
+        struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = wake, .events = POLLIN}};
         char byte;
         ssize_t k;
         size_t m;
-        int n, e;
+        int n;
 
-        sigprocmask(SIG_BLOCK, &r->opt.signals, &old);
         if (r->opt.hooks.signalled != NULL && r->opt.hooks.signalled(r->opt.hooks.arg)) {
-            sigprocmask(SIG_SETMASK, &old, NULL);
             errno = EINTR;
             return -1;
         }
-        FD_ZERO(&readable);
-        FD_SET(fd, &readable);
-        n = pselect(fd + 1, &readable, NULL, NULL, NULL, &old);
-        e = errno;
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        if (n < 0 && e == EINTR)
-            continue; /* the check above says whether it was one of ours */
+        n = poll(pfd, wake >= 0 ? 2 : 1, -1);
         if (n < 0) {
-            errno = e;
+            if (errno == EINTR)
+                continue; /* the check above says whether it was one of ours */
             return -1;
         }
+        if (wake >= 0 && pfd[1].revents != 0)
+            drain_wake(wake);
+        if (pfd[0].revents == 0)
+            continue;
         k = read(fd, &byte, 1);
         if (k == 0)
             return 0;
@@ -368,6 +378,18 @@ static void history_add(ddf_repl *r, const char *line, size_t n)
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
+/* The terminal on 'fd' opened again, non-blocking (see getc_fn), or -1 when it cannot be
+ * (not a terminal): then reads block, and a Ctrl-C that discards typed keys can leave the
+ * read waiting for the next key. */
+static int open_nonblocking(int fd)
+{
+    char path[256];
+
+    if (ttyname_r(fd, path, sizeof path) != 0)
+        return -1;
+    return open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
 int ddf_repl_new(const ddf_repl_options *opt, ddf_repl **out, ddf_error *err)
 {
     HistEvent ev;
@@ -378,6 +400,7 @@ int ddf_repl_new(const ddf_repl_options *opt, ddf_repl **out, ddf_error *err)
     if (r == NULL)
         return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
     r->opt = *opt;
+    r->in_fd = -1;
     if (r->opt.in == NULL)
         r->opt.in = stdin;
     if (r->opt.out == NULL)
@@ -387,6 +410,7 @@ int ddf_repl_new(const ddf_repl_options *opt, ddf_repl **out, ddf_error *err)
     if (r->opt.history_size <= 0)
         r->opt.history_size = DDF_REPL_HISTORY_SIZE;
     r->prompt = PROMPT_NEW;
+    r->in_fd = open_nonblocking(fileno(r->opt.in));
     r->scratch = ddf_arena_new();
     r->hist = history_init();
     if (r->scratch == NULL || r->hist == NULL) {
@@ -404,9 +428,10 @@ int ddf_repl_new(const ddf_repl_options *opt, ddf_repl **out, ddf_error *err)
     el_set(r->el, EL_EDITOR, "emacs");
     el_set(r->el, EL_PROMPT, prompt_fn);
     el_set(r->el, EL_HIST, history, r->hist);
-    /* No libedit signal handlers: ours see every signal (getc_fn), and libedit's would
-     * pass each one on to the whole process group with kill(0, sig). libedit still puts
-     * the terminal back when el_gets returns, and reads its size at every prompt. */
+    /* No libedit signal handlers: the program's see every signal (getc_fn), and
+     * libedit's would pass each one on to the whole process group with kill(0, sig).
+     * libedit still puts the terminal back when el_gets returns, and reads its size at
+     * every prompt. */
     el_set(r->el, EL_SIGNAL, 0);
     el_set(r->el, EL_GETCFN, getc_fn);
     /* the wide form: libedit's narrow EL_ADDFN copies the two strings and never frees them */
@@ -426,6 +451,8 @@ void ddf_repl_free(ddf_repl *r)
         el_end(r->el);
     if (r->hist != NULL)
         history_end(r->hist);
+    if (r->in_fd >= 0)
+        close(r->in_fd);
     for (size_t i = 0; i < r->nkept; i++)
         ddf_arena_free(r->kept[i]);
     ddf_free(r->kept);

@@ -7,9 +7,10 @@
  * language's keywords. Each complete entry is parsed and handed to the program to run in
  * one session, so variables live from one entry to the next; an error is reported and the
  * loop goes on. Ctrl-D on an empty line ends the loop; Ctrl-C abandons the line being
- * typed (the program's signal handler decides, through the hooks below). Keys are read
- * with the program's signals blocked except while waiting (pselect), so a signal that
- * comes just before the wait still cuts it short rather than being seen at the next key.
+ * typed (the program's signal handler decides, through the hooks below). A signal cuts
+ * the wait for a key short through a "self-pipe" the program's handler writes a byte to,
+ * which works whichever thread the signal lands on (libraries start threads of their
+ * own) and whenever it comes, also just before the wait begins.
  *
  * The loop does not run programs or print errors itself: the `ddf` program does both the
  * same way for a script and for an entry (its exit statuses, progress bar and interrupts),
@@ -23,7 +24,6 @@
 #include "script_ast.h"
 #include "script_eval.h"
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -39,9 +39,8 @@ typedef struct ddf_repl_hooks {
     int (*run)(void *arg, const ddf_script_program *program);
     /* Report that the entry text[0..len) does not parse ('err' says where). */
     void (*report)(void *arg, const char *text, size_t len, const ddf_script_error *err);
-    /* Whether a signal of opt->signals has come that should cut reading short. Asked
-     * with those signals blocked, just before the REPL waits for a key, so one that comes
-     * at any moment is seen (the wait unblocks them atomically: pselect). */
+    /* Whether a signal has come that should cut reading short. Asked before each wait
+     * for a key and whenever opt->wake_fd becomes readable. */
     bool (*signalled)(void *arg);
     /* Reading was cut short by such a signal (Ctrl-C at the prompt, SIGTERM). Returns
      * DDF_REPL_CONTINUE to drop the line and prompt again, or an exit status. */
@@ -56,7 +55,8 @@ typedef struct ddf_repl_options {
     const char *history_path;    /* NULL: no history file */
     int history_size;            /* 0: DDF_REPL_HISTORY_SIZE */
     ddf_script_session *session; /* borrowed: its names are completed */
-    sigset_t signals;            /* the signals hooks.signalled reports (empty: none) */
+    int wake_fd;                 /* read end of the program's self-pipe (non-blocking), a
+                                  * byte a signal; -1: none */
     ddf_repl_hooks hooks;
 } ddf_repl_options;
 

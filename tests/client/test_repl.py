@@ -56,6 +56,13 @@ def children_of(pid):
     return found
 
 
+def proc_state(pid):
+    """The state letter of a process (R, S, T for stopped, ...), from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        st = f.read()
+    return st[st.rindex(")") + 2]
+
+
 class Repl:
     """A ddf REPL on a pseudo-terminal. The screen is read into 'text' (CRs dropped);
     'pos' is how far expect() has consumed it."""
@@ -298,13 +305,18 @@ class ReplTest(unittest.TestCase):
 
     def test_history_is_bounded(self):
         path = os.path.join(self.home, ".ddf_history")
+        with open(path, "w") as f:  # libedit's format: a header, then one entry a line
+            f.write("_HiStOrY_V2_\n")
+            for i in range(1500):
+                f.write(f"old{i}\n")
         r = self.start()
-        for i in range(30):
-            r.send(f"v{i} = {i}\n")
-        r.expect("v29 = 29\n" + re.escape(PROMPT))
+        self.assertEqual(r.line("newest = 1"), PROMPT)
         self.quit(r)
-        with open(path, "rb") as f:
-            self.assertLessEqual(len(f.read().splitlines()), 1001)
+        with open(path) as f:
+            lines = f.read().splitlines()
+        self.assertLessEqual(len(lines), 1 + 1000)
+        self.assertEqual(lines[-1], "newest\\040=\\0401")  # strvis: spaces as \040
+        self.assertEqual(lines[-2], "old1499")
 
     def test_no_history_file_without_home(self):
         env = dict(self.env)
@@ -345,6 +357,11 @@ class ReplTest(unittest.TestCase):
         self.assertEqual(len(workers), 1)
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        for pid in workers:  # stopped for sure before the action is asked for
+            while proc_state(pid) != "T":
+                self.assertLess(time.monotonic(), deadline, "the worker did not stop")
+                time.sleep(0.01)
         return workers
 
     def test_progress_bar_shows_on_a_terminal_and_is_wiped(self):
