@@ -225,13 +225,12 @@ static int take_answer(run_state *st, const call_plan *cp, const char *worker,
  * timed out, shutting down or confused), unless the fault says the plan itself is wrong. */
 static int take_failure(run_state *st, const ddf_rpc_call *call, ddf_error *err)
 {
+    /* the call's message names the method and the worker */
     if (call->status == DDF_EAUTH)
-        return ddf_error_setf(err, DDF_EAUTH, "worker %s refused the secret: %s", call->url,
-                              call->message);
+        return ddf_error_setf(err, DDF_EAUTH, "the secret was refused: %s", call->message);
     if (call->status == DDF_EIO && call->fault_code > 0 && call->fault_code != -DDF_EUNREACH &&
         call->fault_code != -DDF_ENOMEM)
-        return ddf_error_setf(err, -call->fault_code, "worker %s: %s", call->url,
-                              call->message);
+        return ddf_error_setf(err, -call->fault_code, "%s", call->message);
     return mark_failed(st, call->url, call->message, err);
 }
 
