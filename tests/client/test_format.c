@@ -367,7 +367,7 @@ static void test_lists_in_each_format(void **state)
 
 static void test_a_long_index_wraps_as_pandas_does(void **state)
 {
-    char names[12][16];
+    char names[12][24];
     ddf_scalar items[12];
     out o;
 
