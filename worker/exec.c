@@ -840,7 +840,9 @@ static void write_value(out_buf *o, const ddf_column *col, size_t row, char sep,
     }
 }
 
-/* The output directory under the data root, created when missing, as a real path. */
+/* The output directory under the data root, created with its missing levels, as a real
+ * path. ddf_plan_validate has checked that the levels that exist lie under the root and the
+ * missing ones are plain names; the real path is checked again at the end. */
 static int out_dir(const char *root, const char *path, char real[PATH_MAX], ddf_error *err)
 {
     char full[2 * PATH_MAX];
@@ -850,6 +852,17 @@ static int out_dir(const char *root, const char *path, char real[PATH_MAX], ddf_
 
     if (k < 0 || (size_t)k >= sizeof(full))
         return ddf_error_setf(err, DDF_ETOOBIG, "%.200s: path too long", path);
+    for (char *p = full + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(full, 0777) < 0 && errno != EEXIST) {
+            int e = errno;
+
+            *p = '/';
+            return ddf_error_setf(err, DDF_EIO, "%.200s: %s", path, strerror(e));
+        }
+        *p = '/';
+    }
     if (mkdir(full, 0777) < 0 && errno != EEXIST)
         return ddf_error_setf(err, DDF_EIO, "%.200s: %s", path, strerror(errno));
     if (realpath(full, real) == NULL)

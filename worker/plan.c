@@ -115,8 +115,8 @@ bool ddf_plan_csv_name_ok(const char *name)
            strlen(name) <= 200 && name[0] != '.';
 }
 
-/* WRITE_CSV's directory: an existing directory under the root, or a new one whose parent
- * is (the executor creates it). */
+/* WRITE_CSV's directory: an existing directory under the root, or new levels of plain
+ * names below one (the executor creates them). */
 static int check_out_dir(const char *data_root, const char *path, ddf_error *err)
 {
     char root[PATH_MAX], full[2 * PATH_MAX], res[PATH_MAX];
@@ -141,21 +141,30 @@ static int check_out_dir(const char *data_root, const char *path, ddf_error *err
                                   path);
         return DDF_OK;
     }
-    /* Not there yet: its parent must be, and the new name must be a plain name. */
-    while (strlen(full) > 1 && full[strlen(full) - 1] == '/')
-        full[strlen(full) - 1] = '\0';
-    slash = strrchr(full, '/');
-    if (slash == NULL || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0)
-        return ddf_error_setf(err, DDF_EINVAL, "plan.terminal.path: %.200s is not a directory "
-                              "name", path);
-    *slash = '\0';
-    if (realpath(full[0] ? full : "/", res) == NULL)
-        return ddf_error_setf(err, DDF_ENOENT, "plan.terminal.path: %.200s: parent: %s", path,
-                              strerror(errno));
+    /* Not there yet: the executor makes the missing levels (as Dask's to_csv makes its
+     * directory), so each must be a plain name and the nearest existing ancestor a
+     * directory under the root. */
+    for (;;) {
+        while (strlen(full) > 1 && full[strlen(full) - 1] == '/')
+            full[strlen(full) - 1] = '\0';
+        slash = strrchr(full, '/');
+        if (slash == NULL || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0)
+            return ddf_error_setf(err, DDF_EINVAL, "plan.terminal.path: %.200s is not a "
+                                  "directory name", path);
+        *slash = '\0';
+        if (realpath(full[0] ? full : "/", res) != NULL)
+            break;
+        if (errno != ENOENT)
+            return ddf_error_setf(err, DDF_ENOENT, "plan.terminal.path: %.200s: %s", path,
+                                  strerror(errno));
+    }
     if (!under_root(root, res))
         return ddf_error_setf(err, DDF_EINVAL,
                               "plan.terminal.path: %.200s is outside the worker's data root",
                               path);
+    if (stat(res, &st) < 0 || !S_ISDIR(st.st_mode))
+        return ddf_error_setf(err, DDF_EINVAL, "plan.terminal.path: %.200s: %s is not a "
+                              "directory", path, res);
     return DDF_OK;
 }
 

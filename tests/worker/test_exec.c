@@ -538,13 +538,13 @@ static void test_exec_write_csv_writes_parts_that_read_back(void **state)
     set_pipeline(fx);
     f = oracle_pipeline(fx);
     /* every other run names the files as Dask's to_csv("out/sales-*.csv") does */
-    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_WRITE_CSV, .path = "out",
-                                       .name = "sales-*.csv"};
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_WRITE_CSV, .path = "out/by/name",
+                                       .name = "sales-*.csv"}; /* levels made as needed */
     res = run_ok(ex, fx);
     for (size_t i = 0; i < fx->nsplits; i++) {
         char named[200];
 
-        snprintf(named, sizeof(named), "%s/out/sales-%zu.csv", fx->root, i);
+        snprintf(named, sizeof(named), "%s/out/by/name/sales-%zu.csv", fx->root, i);
         assert_int_equal(access(named, R_OK), 0);
     }
     ddf_exec_results_free(res, fx->nsplits);
