@@ -220,6 +220,12 @@ void ddf_client_begin_action(ddf_client *c)
     ddf_client_clear_warnings(c);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     c->action_start_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    ddf_rpc_uncancel(c->rpc);
+}
+
+void ddf_client_interrupt(ddf_client *client)
+{
+    ddf_rpc_cancel(client->rpc);
 }
 
 void ddf_client_set_progress(ddf_client *client, ddf_progress_fn *fn, void *arg)

@@ -118,6 +118,13 @@ typedef void ddf_progress_fn(void *arg, const ddf_progress *p);
  * ends. NULL turns it off. The CLI draws its progress bar with it. */
 void ddf_client_set_progress(ddf_client *client, ddf_progress_fn *fn, void *arg);
 
+/* Stop the action running on 'client': it ends within one progress period (~200 ms) with
+ * DDF_EINTR. The workers finish the plans they were given (their answers are dropped) and
+ * keep their caches. Only sets a flag: call it from the progress function, another thread
+ * or a signal handler; an action that starts later clears it. The actions need a progress
+ * function set to be stopped this way, and read_csv's file scan is not. */
+void ddf_client_interrupt(ddf_client *client);
+
 /* Lines the last action dropped with on_bad_lines="warn", as pandas warns of them:
  * "file:line: ..." messages (at most DDF_CLIENT_MAX_WARNINGS; stats.bad_lines counts
  * them all). Borrowed until the next action. Lines of a partition read from a worker's

@@ -31,17 +31,15 @@
  * end any program (nothing is running yet). From then on they only set a flag, and what
  * it means depends on when it comes:
  *   - while a program runs, the flag is seen at the action's next progress report (on the
- *     action's thread, about every 200 ms). libddf cannot cancel an action, so with a local
- *     cluster its workers are killed: the action fails at once, ddf_close stops Redis and
- *     removes the cluster's files, and ddf exits 128+n. A remote cluster has nothing of
- *     ours to stop: ddf flushes its output and exits 128+n right there (the workers finish
- *     their plans and their answers are dropped). Calls that report no progress (the
- *     file scan of read_csv) and statements that call nobody see the flag only when they
- *     return: then the program stops with the same status.
+ *     action's thread, about every 200 ms), which interrupts the action
+ *     (ddf_client_interrupt): it ends with DDF_EINTR, the workers finish the plans they
+ *     have (their answers are dropped) and keep their caches. ddf then exits 128+n, after
+ *     ddf_close has stopped a local cluster. Calls that report no progress (the file scan
+ *     of read_csv) and statements that call nobody see the flag only when they return:
+ *     then the program stops with the same status.
  *   - in the REPL, Ctrl-C at the prompt drops the line being typed; during an entry it
- *     stops the entry as above, and a local cluster gets new workers so the session goes
- *     on (a remote action is waited for: it cannot be cancelled). Ctrl-D ends the REPL
- *     with status 0.
+ *     stops the entry as above and the session goes on, its frames and the workers'
+ *     caches as they were. Ctrl-D ends the REPL with status 0.
  *   - a second signal while the first is being dealt with ends ddf at once by that
  *     signal's default action (the local cluster's processes die with it: they are
  *     started with PR_SET_PDEATHSIG).
@@ -352,33 +350,15 @@ typedef struct cli {
     ddf_printer *printer;
     ddf_script_session *session;
     bool stopping;                /* this run's interrupt has been acted on */
-    unsigned killed;              /* local workers killed to stop the run */
 } cli;
 
 /* Act on a signal seen during a run (see the top of the file). Called from the progress
  * callback, on the action's thread. */
 static void stop_running(cli *c)
 {
-    ddf_local_cluster *lc = ddf_client_local_cluster(c->client);
-    int sig = g_signal;
-    ddf_error err;
-
     c->stopping = true;
     ddf_progress_bar_clear(c->bar);
-    if (lc != NULL) {
-        for (size_t i = 0; i < ddf_local_cluster_size(lc); i++)
-            if (ddf_local_cluster_signal_worker(lc, i, SIGKILL, &err) == DDF_OK)
-                c->killed++;
-        return;
-    }
-    if (c->repl && sig == SIGINT) {
-        fputs("ddf: an action on a remote cluster cannot be cancelled; waiting for it to end "
-              "(Ctrl-C again to quit)\n", stderr);
-        return;
-    }
-    fflush(c->out);
-    say_interrupted();
-    _exit(128 + sig);
+    ddf_client_interrupt(c->client); /* the action ends at its next tick */
 }
 
 static void on_progress(void *arg, const ddf_progress *p)
@@ -392,24 +372,15 @@ static void on_progress(void *arg, const ddf_progress *p)
 }
 
 /* After a run that a signal cut short: the status to end with, or in the REPL after a
- * Ctrl-C, DDF_REPL_CONTINUE with the local cluster's workers started again. */
+ * Ctrl-C, DDF_REPL_CONTINUE. */
 static int interrupted_run(cli *c)
 {
-    ddf_local_cluster *lc = ddf_client_local_cluster(c->client);
     int sig = g_signal;
-    ddf_error err;
 
     say_interrupted();
     if (!c->repl || sig != SIGINT)
         return 128 + sig;
     g_signal = 0;
-    for (; c->killed > 0 && lc != NULL; c->killed--) {
-        if (ddf_local_cluster_add_worker(lc, &err) < 0) {
-            fprintf(stderr, "ddf: error: cannot restart a local worker: %s\n", err.msg);
-            break;
-        }
-    }
-    c->killed = 0;
     return DDF_REPL_CONTINUE;
 }
 

@@ -12,6 +12,7 @@
 #include <xmlrpc-c/client.h>
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,7 @@ struct ddf_rpc {
     xmlrpc_client *client;
     char *secret;                 /* NULL: no auth */
     int interrupt;                /* xmlrpc-c's abort flag */
+    volatile sig_atomic_t cancel; /* ddf_rpc_cancel: end the run under way */
     bool global_set;              /* xmlrpc_client_setup_global_const succeeded */
 };
 
@@ -167,9 +169,20 @@ static bool all_done(const call_ctx *ctx, size_t n)
     return true;
 }
 
+void ddf_rpc_cancel(ddf_rpc *rpc)
+{
+    rpc->cancel = 1;
+}
+
+void ddf_rpc_uncancel(ddf_rpc *rpc)
+{
+    rpc->cancel = 0;
+}
+
 int ddf_rpc_run_ticking(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout_ms,
                         ddf_rpc_tick_fn *tick, void *arg, ddf_error *err)
 {
+    bool cancelled = false;
     struct timespec start;
     call_ctx *ctx;
     xmlrpc_server_info **servers;
@@ -224,13 +237,15 @@ int ddf_rpc_run_ticking(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout
         xmlrpc_client_event_loop_finish_timeout(rpc->client,
                                                 (unsigned long)(timeout_ms > 0 ? timeout_ms : 0));
     } else {
-        /* the same deadline, waited for in slices with a tick after each */
-        for (double left = timeout_ms; left > 0 && !all_done(ctx, n);
+        /* the same deadline, waited for in slices with a tick after each; a tick may
+         * cancel the run */
+        for (double left = timeout_ms; left > 0 && !all_done(ctx, n) && !rpc->cancel;
              left = timeout_ms - ms_since(&start)) {
             xmlrpc_client_event_loop_finish_timeout(
                 rpc->client, (unsigned long)(left < DDF_RPC_TICK_MS ? left : DDF_RPC_TICK_MS) + 1);
             tick(arg, calls, n);
         }
+        cancelled = rpc->cancel != 0;
     }
     expired = !all_done(ctx, n);
     if (expired) {
@@ -244,5 +259,7 @@ int ddf_rpc_run_ticking(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout
     xmlrpc_env_clean(&env);
     ddf_free(servers);
     ddf_free(ctx);
+    if (cancelled)
+        return ddf_error_setf(err, DDF_EINTR, "interrupted");
     return DDF_OK;
 }

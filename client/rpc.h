@@ -60,6 +60,13 @@ typedef void ddf_rpc_tick_fn(void *arg, const ddf_rpc_call *calls, size_t n);
 int ddf_rpc_run_ticking(ddf_rpc *rpc, ddf_rpc_call *calls, size_t n, int timeout_ms,
                         ddf_rpc_tick_fn *tick, void *arg, ddf_error *err);
 
+/* Make the ticking run under way (or the next one) stop at its next tick: the calls still
+ * out are abandoned (their handlers run as failures) and it returns DDF_EINTR. Only sets
+ * a flag: safe from a tick, another thread or a signal handler. ddf_rpc_uncancel clears
+ * it (a new action). */
+void ddf_rpc_cancel(ddf_rpc *rpc);
+void ddf_rpc_uncancel(ddf_rpc *rpc);
+
 /* Release a call's result (safe to call twice). */
 void ddf_rpc_call_fini(ddf_rpc_call *call);
 

@@ -26,7 +26,8 @@
     X(RANGE, -13, "out of range")                                                         \
     X(UNREACH, -14, "peer unreachable")                                                   \
     X(AUTH, -15, "authentication failed")                                                 \
-    X(TIMEDOUT, -16, "timed out")
+    X(TIMEDOUT, -16, "timed out")                                                        \
+    X(INTR, -17, "interrupted")
 
 enum {
     DDF_OK = 0,

@@ -213,6 +213,35 @@ static void test_progress_reports(void **state)
     assert_int_equal(log.reports, 0);
 }
 
+static void interrupt_at_once(void *arg, const ddf_progress *p)
+{
+    ddf_client *client = arg;
+
+    if (!p->finished)
+        ddf_client_interrupt(client);
+}
+
+/* Ctrl-C in the CLI: the action ends with DDF_EINTR; the next one runs normally on the
+ * same workers and is exact. */
+static void test_interrupt_ends_the_action_and_the_next_one_runs(void **state)
+{
+    fixture *fx = *state;
+    ddf_error err;
+    int64_t rows = -1;
+    ddf_table *t = NULL;
+
+    ddf_client_set_progress(fx->client, interrupt_at_once, fx->client);
+    assert_int_equal(ddf_frame_count(fx->frame, &rows, &err), DDF_EINTR);
+    assert_string_equal(err.msg, "interrupted");
+    assert_int_equal(ddf_frame_head(fx->frame, 3, &t, &err), DDF_EINTR);
+    assert_null(t);
+    ddf_client_set_progress(fx->client, NULL, NULL);
+    if (ddf_frame_count(fx->frame, &rows, &err) != DDF_OK)
+        fail_msg("count after an interrupt: %s", err.msg);
+    assert_int_equal(rows, ROWS);
+    check_sum(fx);
+}
+
 static void test_typo_is_an_error_when_written(void **state)
 {
     fixture *fx = *state;
@@ -424,6 +453,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_actions_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_ends_the_action_and_the_next_one_runs,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_typo_is_an_error_when_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lines_error_and_warn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9_during_action, setup, teardown),

@@ -382,14 +382,20 @@ class ReplTest(unittest.TestCase):
     def test_ctrl_c_during_an_action_returns_to_the_prompt(self):
         r = self.start()
         self.assertEqual(r.line(f"df = read_csv({self.csv!r})"), PROMPT)
-        self.hold_worker(r)
-        r.send("len(df)\n")
-        r.expect("partitions")  # the action is out, waiting on the stopped worker
-        r.send(CTRL_C, editing=False)  # the terminal's own ^C: SIGINT
-        out = r.prompt()
-        self.assertIn("ddf: interrupted\n", out)
-        # the local cluster has a new worker: the session and its frame go on
+        workers = self.hold_worker(r)
+        try:
+            r.send("len(df)\n")
+            r.expect("partitions")  # the action is out, waiting on the stopped worker
+            r.send(CTRL_C, editing=False)  # the terminal's own ^C: SIGINT
+            out = r.prompt()  # the action is given up: the prompt is back at once
+            self.assertIn("ddf: interrupted\n", out)
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+        # the same worker serves the next entry: the session and its frame go on
         self.assertEqual(r.line("len(df)"), "3\n" + PROMPT)
+        self.assertEqual(set(workers), {p for p, n in children_of(r.pid).items()
+                                        if n == "ddf-worker"})
         self.quit(r)
         self.assertLeftNothing()
 
