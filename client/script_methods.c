@@ -58,6 +58,15 @@ static sv *arg(margs *m, int i, const char *kw, sv *def)
     return def;
 }
 
+/* Where the method's name is written (df.head: 'head'), or the call when it has no
+ * name there (max(series) reaches Series.max through the builtin). */
+static ddf_script_pos name_pos(const ddf_script_expr *call)
+{
+    if (call == NULL) return (ddf_script_pos){0, 0, 0};
+    if (call->call.func->kind == DDF_SCRIPT_EXPR_ATTRIBUTE) return call->call.func->attribute.name_pos;
+    return call->op_pos;
+}
+
 static ddf_script_pos where(const margs *m)
 {
     return m->call ? m->call->op_pos : (ddf_script_pos){0, 0, 0};
@@ -1953,7 +1962,7 @@ static int frame_method(margs *m, sv *frame, const char *holder, sv **out)
         if (rc < 0) return rc;
         rc = ddf_frame_filter(f, text, &nf, &err);
         ddf_free(text);
-        if (rc < 0) return sv_fail_ddf(m->s, m->call->call.args ? m->call->call.args[0]->pos : where(m), &err);
+        if (rc < 0) return sv_fail_ddf(m->s, m->call->call.nargs > 0 ? m->call->call.args[0]->pos : where(m), &err);
         return new_frame(m->s, nf, out);
     }
     if (strcmp(name, "apply") == 0) {
@@ -1992,7 +2001,7 @@ static int frame_method(margs *m, sv *frame, const char *holder, sv **out)
         if (rc < 0) return sv_fail_ddf(m->s, where(m), &err);
         return new_frame(m->s, nf, out);
     }
-    return sv_fail(m->s, m->call->call.func->attribute.name_pos, DDF_EINVAL,
+    return sv_fail(m->s, name_pos(m->call), DDF_EINVAL,
                    "'DataFrame' has no method '%s' in ddf scripts", name);
 }
 
@@ -2173,7 +2182,7 @@ static int series_method(margs *m, sv *series, sv **out)
         *out = sv_result(sorted, 0, true, series->series.name);
         return *out ? DDF_OK : sv_oom(m->s);
     }
-    return sv_fail(m->s, m->call->call.func->attribute.name_pos, DDF_EINVAL,
+    return sv_fail(m->s, name_pos(m->call), DDF_EINVAL,
                    "'Series' has no method '%s' in ddf scripts", name);
 }
 
@@ -2229,7 +2238,7 @@ static int groupby_method(margs *m, sv *gb, sv **out)
         if (rc < 0) return rc;
         return groupby_agg_named(m, gb, name, out);
     }
-    return sv_fail(m->s, m->call->call.func->attribute.name_pos, DDF_EINVAL,
+    return sv_fail(m->s, name_pos(m->call), DDF_EINVAL,
                    "'%s' has no method '%s' in ddf scripts", sv_kind_name(gb), name);
 }
 
@@ -2415,7 +2424,7 @@ static int result_method(margs *m, sv *r, sv **out)
         }
         return rc;
     }
-    return sv_fail(m->s, m->call->call.func->attribute.name_pos, DDF_EINVAL,
+    return sv_fail(m->s, name_pos(m->call), DDF_EINVAL,
                    "a computed %s has no method '%s' in ddf scripts (head, tail, reset_index, "
                    "to_list)", sv_kind_name(r), name);
 }
@@ -2450,7 +2459,7 @@ static int sorted_method(margs *m, sv *sorted, sv **out)
         if (rc == DDF_OK) *out = sv_ref(sorted);
         return rc;
     }
-    return sv_fail(m->s, m->call->call.func->attribute.name_pos, DDF_EINVAL,
+    return sv_fail(m->s, name_pos(m->call), DDF_EINVAL,
                    "a sorted frame has no method '%s' in ddf scripts (head, tail)", m->name);
 }
 
@@ -2489,7 +2498,7 @@ int sv_call_method(ddf_script_session *s, const ddf_script_expr *call, sv *recv,
         }
         /* fall through */
     default:
-        return sv_fail(s, call ? call->call.func->attribute.name_pos : (ddf_script_pos){0, 0, 0},
+        return sv_fail(s, name_pos(call),
                        DDF_EINVAL, "'%s' object has no method '%s'", sv_kind_name(recv), name);
     }
 }
