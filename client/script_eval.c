@@ -54,7 +54,7 @@ const char *sv_builtin_name(int id)
 }
 
 /* Longest list range() may build: a loop over more is not what a script is for. */
-#define MAX_RANGE 10000000
+#define MAX_RANGE 1000000
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
