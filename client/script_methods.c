@@ -1670,110 +1670,81 @@ static int method_value_counts(margs *m, sv *series, sv **out)
     return DDF_OK;
 }
 
-/* query("qty > 10 and region == @r"): @name takes a script variable's value. */
+/* "[lit, lit, ...]" of a list of scalars into 't'; a value that has no literal is an
+ * error of the method. */
+static int put_literal_list(margs *m, sv_text *t, const sv *list)
+{
+    char why[160];
+
+    sv_text_put(t, "[", 1);
+    for (size_t i = 0; i < list->list.n; i++) {
+        char *lit = NULL;
+
+        if (sv_literal(list->list.items[i], &lit, why, sizeof why) < 0)
+            return sv_fail(m->s, where(m), DDF_ETYPE, "%s(): %s", m->name, why);
+        if (i) sv_text_put(t, ", ", 2);
+        sv_text_puts(t, lit);
+        ddf_free(lit);
+    }
+    sv_text_put(t, "]", 1);
+    return DDF_OK;
+}
+
+/* query("qty > 10 and region == @r"): @name takes a script variable's value, outside
+ * quotes. */
 static int query_text(margs *m, const sv *q, char **out)
 {
-    size_t cap = q->s.len * 2 + 64, len = 0;
-    char *t = ddf_malloc(cap);
+    sv_text t = {0};
     char quote = 0;
+    int rc = DDF_OK;
 
-    if (t == NULL) return sv_oom(m->s);
-    for (size_t i = 0; i < q->s.len; i++) {
+    for (size_t i = 0; i < q->s.len && rc == DDF_OK; i++) {
         char c = q->s.p[i];
 
         if (quote == 0 && c == '@') {
-            char name[128], *lit = NULL, why[160];
+            char name[128], why[160], *lit = NULL;
             size_t j = i + 1, k = 0;
-            sv *v = NULL;
+            const sv *v = NULL;
 
             while (j < q->s.len && k + 1 < sizeof name &&
                    (q->s.p[j] == '_' || (q->s.p[j] >= 'a' && q->s.p[j] <= 'z') ||
-                    (q->s.p[j] >= 'A' && q->s.p[j] <= 'Z') || (k > 0 && q->s.p[j] >= '0' && q->s.p[j] <= '9')))
+                    (q->s.p[j] >= 'A' && q->s.p[j] <= 'Z') ||
+                    (k > 0 && q->s.p[j] >= '0' && q->s.p[j] <= '9')))
                 name[k++] = q->s.p[j++];
             name[k] = '\0';
             for (size_t vi = 0; vi < m->s->nvars; vi++)
                 if (strcmp(m->s->vars[vi].name, name) == 0) v = m->s->vars[vi].value;
             if (v == NULL) {
-                ddf_free(t);
-                return sv_fail(m->s, where(m), DDF_EINVAL, "query(): name '@%s' is not defined",
-                               name);
-            }
-            if (v->kind == SV_LIST) {
-                /* @list for 'x in @list' */
-                size_t need = 2;
-                char **lits = ddf_calloc(v->list.n ? v->list.n : 1, sizeof *lits);
-                int rc = lits ? DDF_OK : DDF_ENOMEM;
-
-                for (size_t li = 0; li < v->list.n && rc == DDF_OK; li++) {
-                    rc = sv_literal(v->list.items[li], &lits[li], why, sizeof why);
-                    if (rc == DDF_OK) need += strlen(lits[li]) + 2;
-                }
-                if (rc == DDF_OK) {
-                    lit = ddf_malloc(need + 1);
-                    if (lit) {
-                        size_t o = 0;
-
-                        lit[o++] = '[';
-                        for (size_t li = 0; li < v->list.n; li++) {
-                            if (li) lit[o++] = ',', lit[o++] = ' ';
-                            memcpy(lit + o, lits[li], strlen(lits[li]));
-                            o += strlen(lits[li]);
-                        }
-                        lit[o++] = ']';
-                        lit[o] = '\0';
-                    } else {
-                        rc = DDF_ENOMEM;
-                    }
-                }
-                for (size_t li = 0; lits && li < v->list.n; li++)
-                    ddf_free(lits[li]);
-                ddf_free(lits);
-                if (rc < 0) {
-                    ddf_free(t);
-                    return rc == DDF_ENOMEM ? sv_oom(m->s)
-                                            : sv_fail(m->s, where(m), DDF_ETYPE, "query(): %s", why);
-                }
+                rc = sv_fail(m->s, where(m), DDF_EINVAL, "query(): name '@%s' is not defined",
+                             name);
+            } else if (v->kind == SV_LIST) { /* 'x in @names' */
+                rc = put_literal_list(m, &t, v);
             } else if (sv_literal(v, &lit, why, sizeof why) < 0) {
-                ddf_free(t);
-                return sv_fail(m->s, where(m), DDF_ETYPE, "query(): @%s: %s", name, why);
+                rc = sv_fail(m->s, where(m), DDF_ETYPE, "query(): @%s: %s", name, why);
+            } else {
+                sv_text_puts(&t, lit);
+                ddf_free(lit);
             }
-            if (len + strlen(lit) + (q->s.len - j) + 1 > cap) {
-                char *grown;
-
-                cap = len + strlen(lit) + (q->s.len - j) + 64;
-                grown = ddf_realloc(t, cap);
-                if (grown == NULL) {
-                    ddf_free(lit);
-                    ddf_free(t);
-                    return sv_oom(m->s);
-                }
-                t = grown;
-            }
-            memcpy(t + len, lit, strlen(lit));
-            len += strlen(lit);
-            ddf_free(lit);
             i = j - 1;
             continue;
         }
-        if (quote == 0 && (c == '\'' || c == '"')) quote = c;
-        else if (quote != 0 && c == '\\' && i + 1 < q->s.len) {
-            t[len++] = c;
+        if (quote == 0 && (c == '\'' || c == '"')) {
+            quote = c;
+        } else if (quote != 0 && c == '\\' && i + 1 < q->s.len) {
+            sv_text_put(&t, &c, 1);
             c = q->s.p[++i];
-        } else if (quote != 0 && c == quote) quote = 0;
-        if (len + 2 > cap) {
-            char *grown = ddf_realloc(t, cap *= 2);
-
-            if (grown == NULL) {
-                ddf_free(t);
-                return sv_oom(m->s);
-            }
-            t = grown;
+        } else if (quote != 0 && c == quote) {
+            quote = 0;
         }
-        t[len++] = c;
+        sv_text_put(&t, &c, 1);
     }
-    t[len] = '\0';
-    *out = t;
-    return DDF_OK;
+    if (rc == DDF_OK && t.oom) rc = sv_oom(m->s);
+    if (rc < 0) {
+        ddf_free(t.p);
+        return rc;
+    }
+    *out = t.p ? t.p : ddf_strdup("");
+    return *out ? DDF_OK : sv_oom(m->s);
 }
 
 /* to_csv("out/sales-*.csv") or to_csv("out"): Dask's one file per partition. */
@@ -2035,38 +2006,22 @@ static int series_method(margs *m, sv *series, sv **out)
     }
     if (strcmp(name, "isin") == 0) {
         sv *values = arg(m, 0, "values", NULL);
-        char *text, *lit, why[160];
-        size_t len;
+        sv_text t = {0};
 
         rc = check_args(m, 1);
         if (rc == DDF_OK && (values == NULL || values->kind != SV_LIST))
             rc = sv_fail(m->s, where(m), DDF_ETYPE, "isin() takes a list of values");
         if (rc < 0) return rc;
-        len = strlen(series->series.expr) + 16;
-        text = ddf_malloc(len);
-        if (text == NULL) return sv_oom(m->s);
-        snprintf(text, len, "(%s) in [", series->series.expr);
-        for (size_t i = 0; i < values->list.n; i++) {
-            char *grown;
-
-            if (sv_literal(values->list.items[i], &lit, why, sizeof why) < 0) {
-                ddf_free(text);
-                return sv_fail(m->s, where(m), DDF_ETYPE, "isin(): %s", why);
-            }
-            len = strlen(text) + strlen(lit) + 4;
-            grown = ddf_realloc(text, len);
-            if (grown == NULL) {
-                ddf_free(lit);
-                ddf_free(text);
-                return sv_oom(m->s);
-            }
-            text = grown;
-            if (i) strcat(text, ", ");
-            strcat(text, lit);
-            ddf_free(lit);
+        sv_text_put(&t, "(", 1);
+        sv_text_puts(&t, series->series.expr);
+        sv_text_puts(&t, ") in ");
+        rc = put_literal_list(m, &t, values);
+        if (rc == DDF_OK && t.oom) rc = sv_oom(m->s);
+        if (rc < 0) {
+            ddf_free(t.p);
+            return rc;
         }
-        strcat(text, "]");
-        return sv_series_new(m->s, series->series.frame, text, series->series.name, where(m), out);
+        return sv_series_new(m->s, series->series.frame, t.p, series->series.name, where(m), out);
     }
     if (strcmp(name, "between") == 0) {
         sv *lo = arg(m, 0, "left", NULL), *hi = arg(m, 1, "right", NULL), *a = NULL, *b = NULL;
