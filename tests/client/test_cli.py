@@ -21,6 +21,8 @@ import tempfile
 import time
 import unittest
 
+from proc_util import children_of
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 from redis_harness import RedisServer  # noqa: E402
 
@@ -41,25 +43,6 @@ def base_env(tmp):
     env["HOME"] = tmp
     env["TMPDIR"] = tmp  # the local cluster's directory lands here (checked for leftovers)
     return env
-
-
-def children_of(pid):
-    """{pid: command name} of the live processes whose parent is 'pid' (from /proc)."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found[int(entry)] = comm
-    return found
 
 
 def wait_for(cond, timeout_s, what):

@@ -27,6 +27,8 @@ import termios
 import time
 import unittest
 
+from proc_util import children_of, proc_state
+
 DDF = None
 WORKER = None
 START_TIMEOUT_S = 60  # the local cluster's start (slow under ASan)
@@ -36,31 +38,6 @@ EXIT_TIMEOUT_S = 30   # ddf ending and stopping its cluster
 PROMPT = ">>> "
 MORE = "... "
 CTRL_C, CTRL_D, CTRL_P = "\x03", "\x04", "\x10"
-
-
-def children_of(pid):
-    """{pid: command name} of the live processes whose parent is 'pid' (from /proc)."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        comm = st[st.index("(") + 1:st.rindex(")")]
-        fields = st[st.rindex(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found[int(entry)] = comm
-    return found
-
-
-def proc_state(pid):
-    """The state letter of a process (R, S, T for stopped, ...), from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        st = f.read()
-    return st[st.rindex(")") + 2]
 
 
 class Repl:
