@@ -238,6 +238,7 @@ static ddf_cache_entry *entry_new(const ddf_cache_key *key, uint64_t h)
     e->key.offset = key->offset;
     e->key.length = key->length;
     e->key.opts_hash = key->opts_hash;
+    e->key.file_hash = key->file_hash;
     e->hash = h;
     e->refs = 1;
     return e;
@@ -251,6 +252,65 @@ static void rehash_in(ddf_cache *c, ddf_cache_entry *e)
     c->nhashed++;
 }
 
+/* Whether 'a' and 'b' are the same byte range of the same file version, parsed with the
+ * same value-deciding options (perhaps different columns). */
+static bool same_range(const ddf_cache_key *a, const ddf_cache_key *b)
+{
+    return a->file_hash != 0 && a->file_hash == b->file_hash && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns && a->offset == b->offset && a->length == b->length &&
+           strcmp(a->path, b->path) == 0;
+}
+
+static bool table_has(const ddf_table *t, const char *name, ddf_dtype dtype)
+{
+    for (size_t c = 0; c < t->ncols; c++)
+        if (t->columns[c].dtype == dtype && strcmp(t->names[c], name) == 0)
+            return true;
+    return false;
+}
+
+/* Whether 'big' holds every column of 'small' (same rows: both parse one range). */
+static bool covers(const ddf_table *big, const ddf_table *small)
+{
+    if (big->nrows != small->nrows)
+        return false;
+    for (size_t c = 0; c < small->ncols; c++)
+        if (!table_has(big, small->names[c], small->columns[c].dtype))
+            return false;
+    return true;
+}
+
+/* A cached entry of key's range holding every wanted column, or NULL. Caller holds the
+ * lock. A linear walk: it runs only on a miss, which a parse of the range follows. */
+static ddf_cache_entry *find_covering(ddf_cache *c, const ddf_cache_key *key,
+                                      const ddf_cache_want *want)
+{
+    for (ddf_cache_entry *e = c->head; e; e = e->next) {
+        bool all = e->cached && e->table && same_range(&e->key, key);
+
+        for (size_t i = 0; all && i < want->n; i++)
+            all = table_has(e->table, want->names[i], want->dtypes[i]);
+        if (all)
+            return e;
+    }
+    return NULL;
+}
+
+/* Drop the cached entries that 'e' makes redundant: same range, columns it has. */
+static void drop_covered(ddf_cache *c, ddf_cache_entry *e, ddf_cache_entry **dead)
+{
+    for (ddf_cache_entry *x = c->head, *next; x; x = next) {
+        next = x->next;
+        if (x != e && x->cached && same_range(&x->key, &e->key) && covers(e->table, x->table)) {
+            ddf_cache_entry *victim = detach(c, x);
+            if (victim) {
+                victim->next = *dead;
+                *dead = victim;
+            }
+        }
+    }
+}
+
 /* Make the hashed or detached entry 'e', whose table is set, cached: evict least recently
  * used entries until it fits (victims chained on *dead), or count it oversize and leave
  * it detached (unhashed). Caller holds the lock. */
@@ -262,6 +322,8 @@ static void admit(ddf_cache *c, ddf_cache_entry *e, bool hashed, ddf_cache_entry
             unhash(c, e);
         return;
     }
+    if (e->key.file_hash != 0)
+        drop_covered(c, e, dead);
     while (c->tail && c->stats.bytes + e->bytes > c->stats.budget) {
         ddf_cache_entry *victim = detach(c, c->tail);
         c->stats.evictions++;
@@ -318,6 +380,13 @@ int ddf_cache_insert(ddf_cache *cache, const ddf_cache_key *key, ddf_table *tabl
 int ddf_cache_acquire(ddf_cache *cache, const ddf_cache_key *key, ddf_cache_entry **out,
                       bool *load, ddf_error *err)
 {
+    return ddf_cache_acquire_covering(cache, key, NULL, out, load, err);
+}
+
+int ddf_cache_acquire_covering(ddf_cache *cache, const ddf_cache_key *key,
+                               const ddf_cache_want *want, ddf_cache_entry **out, bool *load,
+                               ddf_error *err)
+{
     uint64_t h = key_hash(key);
     ddf_cache_entry *e;
 
@@ -348,6 +417,15 @@ int ddf_cache_acquire(ddf_cache *cache, const ddf_cache_key *key, ddf_cache_entr
         /* The loader gave up: drop our hold and look again (we may load it ourselves). */
         if (--e->refs == 0)
             entry_free(e); /* a placeholder: no table to free, quick under the lock */
+    }
+    if (want != NULL && key->file_hash != 0 && (e = find_covering(cache, key, want)) != NULL) {
+        e->refs++;
+        lru_unlink(cache, e);
+        lru_push_front(cache, e);
+        cache->stats.hits++;
+        pthread_mutex_unlock(&cache->lock);
+        *out = e;
+        return DDF_OK;
     }
     cache->stats.misses++;
     e = entry_new(key, h);

@@ -16,7 +16,15 @@
  * duplicate memory) and share the table once the loader calls ddf_cache_fill; if the
  * loader fails (ddf_cache_abandon), one of the waiters loads instead. A loader must
  * not acquire another key while it holds a placeholder (a job loads one partition).
- * ddf_cache_lookup / ddf_cache_insert are the simple pair that never waits. */
+ * ddf_cache_lookup / ddf_cache_insert are the simple pair that never waits.
+ *
+ * Column sets: clients cut a plan's read to the columns it names (projection pushdown),
+ * so one byte range can be parsed under several column sets. When a key carries a nonzero
+ * 'file_hash' (the parse options that decide values, without the choice of columns), an
+ * acquire that misses may be answered by a cached table of the same range and file_hash
+ * holding every wanted column with the wanted dtype, and caching a table drops the cached
+ * tables of its range that it covers: a session that counted rows (one column) and then
+ * read every column keeps one copy of the first column, not two. */
 #ifndef DDF_CACHE_H
 #define DDF_CACHE_H
 
@@ -37,7 +45,16 @@ typedef struct ddf_cache_key {
     uint64_t offset;      /* the partition's byte range */
     uint64_t length;
     uint64_t opts_hash;   /* digest of parse options + schema (ddf_plan_read_hash) */
+    uint64_t file_hash;   /* digest of the options without the column choice
+                           * (ddf_plan_file_hash); 0: never shared across column sets */
 } ddf_cache_key;
+
+/* The columns a job needs from a partition, by name and dtype (borrowed). */
+typedef struct ddf_cache_want {
+    const char *const *names;
+    const ddf_dtype *dtypes;
+    size_t n;
+} ddf_cache_want;
 
 typedef struct ddf_cache_stats {
     uint64_t hits;        /* lookups that found an entry */
@@ -76,6 +93,14 @@ int ddf_cache_insert(ddf_cache *cache, const ddf_cache_key *key, ddf_table *tabl
  * release. DDF_ENOMEM (then *out is NULL). */
 int ddf_cache_acquire(ddf_cache *cache, const ddf_cache_key *key, ddf_cache_entry **out,
                       bool *load, ddf_error *err);
+
+/* ddf_cache_acquire that, when 'key' itself is not cached and key->file_hash is nonzero,
+ * first takes a cached table of the same byte range and file_hash that holds every column
+ * of 'want' (a hit; the table may have more columns, in any order: the caller picks them
+ * by name). want == NULL acts as ddf_cache_acquire. */
+int ddf_cache_acquire_covering(ddf_cache *cache, const ddf_cache_key *key,
+                               const ddf_cache_want *want, ddf_cache_entry **out, bool *load,
+                               ddf_error *err);
 
 /* Give the placeholder 'entry' its parsed 'table' (ownership passes to the entry) and
  * wake the waiters. It is cached as ddf_cache_insert would (evicting to make room), or

@@ -65,6 +65,8 @@ typedef struct run_ctx {
     const ddf_plan *plan;
     const ddf_plan_compiled *compiled;
     uint64_t opts_hash;
+    uint64_t file_hash;       /* ddf_plan_file_hash: lets a wider cached table serve */
+    ddf_cache_want want;      /* the plan schema's columns, for that */
     ddf_exec_result *results; /* job i writes results[i] only */
 } run_ctx;
 
@@ -321,7 +323,8 @@ static int load_part(run_ctx *ctx, const ddf_plan_part *pp, ddf_exec_result *r,
     key.offset = pp->offset;
     key.length = pp->length;
     key.opts_hash = ctx->opts_hash;
-    rc = ddf_cache_acquire(ex->cache, &key, &entry, &load, &r->err);
+    key.file_hash = ctx->file_hash;
+    rc = ddf_cache_acquire_covering(ex->cache, &key, &ctx->want, &entry, &load, &r->err);
     if (rc < 0)
         return rc;
     if (!load) {
@@ -656,6 +659,47 @@ static int run_pipeline(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *
     return rc;
 }
 
+/* Whether 't' has exactly the plan schema's columns in its order (not so when a wider
+ * cached table serves the plan). */
+static bool schema_order(const run_ctx *ctx, const ddf_table *t)
+{
+    if (t->ncols != ctx->want.n)
+        return false;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (strcmp(t->names[c], ctx->want.names[c]) != 0)
+            return false;
+    return true;
+}
+
+/* The plan schema's columns of a wider cached table (ddf_cache_acquire_covering), in the
+ * schema's order, as a view sharing its buffers; names and columns are the caller's to
+ * free. */
+static int schema_view(const run_ctx *ctx, const ddf_table *t, ddf_table *view,
+                       ddf_error *err)
+{
+    const ddf_cache_want *w = &ctx->want;
+
+    view->names = ddf_calloc(w->n ? w->n : 1, sizeof(char *));
+    view->columns = ddf_calloc(w->n ? w->n : 1, sizeof(ddf_column));
+    if (view->names == NULL || view->columns == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < w->n; i++) {
+        size_t c = 0;
+
+        while (c < t->ncols && strcmp(t->names[c], w->names[i]) != 0)
+            c++;
+        if (c == t->ncols || t->columns[c].dtype != w->dtypes[i])
+            return ddf_error_setf(err, DDF_ECORRUPT, "cached partition lacks column '%s'",
+                                  w->names[i]);
+        view->names[i] = t->names[c];
+        view->columns[i] = t->columns[c];
+    }
+    view->arena = t->arena; /* borrowed: a view is never freed as a table */
+    view->ncols = w->n;
+    view->nrows = t->nrows;
+    return DDF_OK;
+}
+
 static void run_job(void *arg, size_t i)
 {
     run_ctx *ctx = arg;
@@ -669,9 +713,16 @@ static void run_job(void *arg, size_t i)
     rc = load_part(ctx, pp, r, &entry);
     if (rc == DDF_OK) {
         const ddf_table *t = ddf_cache_entry_table(entry);
+        ddf_table view = {0};
 
-        r->rows_read = t->nrows;
-        rc = run_pipeline(ctx, pp, t, r);
+        if (ctx->file_hash != 0 && !schema_order(ctx, t))
+            rc = schema_view(ctx, t, &view, &r->err);
+        if (rc == DDF_OK) {
+            r->rows_read = t->nrows;
+            rc = run_pipeline(ctx, pp, view.columns ? &view : t, r);
+        }
+        ddf_free(view.names);
+        ddf_free(view.columns);
     }
     ddf_cache_release(ctx->ex->cache, entry);
     if (rc < 0) {
@@ -713,6 +764,21 @@ int ddf_exec_run(ddf_exec *ex, const ddf_plan *plan, ddf_exec_result **results,
     ctx.plan = plan;
     ctx.compiled = &compiled;
     ctx.opts_hash = ddf_plan_read_hash(plan);
+    ctx.file_hash = 0;
+    ctx.want = (ddf_cache_want){0};
+    if (plan->schema != NULL && plan->schema->ncols > 0) {
+        const char **names = ddf_arena_calloc(arena, plan->schema->ncols, sizeof(char *));
+        ddf_dtype *dtypes = ddf_arena_calloc(arena, plan->schema->ncols, sizeof(ddf_dtype));
+
+        if (names != NULL && dtypes != NULL) { /* else: no sharing, still correct */
+            for (size_t c = 0; c < plan->schema->ncols; c++) {
+                names[c] = plan->schema->fields[c].name;
+                dtypes[c] = plan->schema->fields[c].dtype;
+            }
+            ctx.want = (ddf_cache_want){names, dtypes, plan->schema->ncols};
+            ctx.file_hash = ddf_plan_file_hash(plan);
+        }
+    }
     ddf_pool_run(ex->pool, run_job, &ctx, plan->nparts);
     *results = ctx.results;
 out_compiled:

@@ -41,4 +41,9 @@ void ddf_plan_compiled_fini(ddf_plan_compiled *c);
  * (blocksize excluded) and the schema's names, dtypes and flags. Part of a cache key. */
 uint64_t ddf_plan_read_hash(const ddf_plan *plan);
 
+/* The digest of the parse options that decide a column's values, without the choice of
+ * columns (usecols, pinned dtypes, schema): two plans with equal file hashes parse a
+ * column they both read, with the same dtype, to the same values. Never 0. */
+uint64_t ddf_plan_file_hash(const ddf_plan *plan);
+
 #endif

@@ -1,6 +1,6 @@
 /* test_cache.c - the partition cache: hits and misses, LRU order, eviction under a byte
  * budget, tables that outlive their eviction, oversize entries, racing inserts, and many
- * threads at once. */
+ * threads at once, and tables of one byte range cut to different column sets. */
 #include "cache.h"
 
 #include "testutil.h"
@@ -546,6 +546,150 @@ static void test_cache_fails_cleanly_without_memory(void **state)
     }
 }
 
+/* A table of 'rows' rows with int64 columns named by the characters of 'cols' ("ab": a, b),
+ * column k holding k + 1 in every row. */
+static ddf_table *cols_table(const char *cols, size_t rows)
+{
+    size_t n = strlen(cols);
+    ddf_table *t = ddf_table_new(n);
+
+    assert_non_null(t);
+    for (size_t c = 0; c < n; c++) {
+        assert_int_equal(ddf_table_set_column(t, c, cols + c, 1, DDF_DTYPE_INT64), DDF_OK);
+        for (size_t i = 0; i < rows; i++)
+            assert_int_equal(ddf_column_append_i64(&t->columns[c], t->arena, (int64_t)c + 1),
+                             DDF_OK);
+    }
+    t->nrows = rows;
+    return t;
+}
+
+/* The key of range 0 of /d/s.csv cut to 'cols' (its own opts_hash), sharing file hash 99. */
+static ddf_cache_key cut_key(const char *cols)
+{
+    ddf_cache_key k = key_of("/d/s.csv", 0);
+
+    k.opts_hash = 1000;
+    for (const char *p = cols; *p; p++)
+        k.opts_hash = k.opts_hash * 31 + (unsigned char)*p;
+    k.file_hash = 99;
+    return k;
+}
+
+/* Acquire the cut 'cols' wanting those int64 columns: returns the entry, *load as given. */
+static ddf_cache_entry *acquire_cut(ddf_cache *c, const char *cols, bool *load)
+{
+    const char *names[8];
+    ddf_dtype dtypes[8];
+    char one[8][2];
+    size_t n = strlen(cols);
+    ddf_cache_key k = cut_key(cols);
+    ddf_cache_want want = {names, dtypes, n};
+    ddf_cache_entry *e = NULL;
+    ddf_error err;
+
+    for (size_t i = 0; i < n; i++) {
+        one[i][0] = cols[i];
+        one[i][1] = '\0';
+        names[i] = one[i];
+        dtypes[i] = DDF_DTYPE_INT64;
+    }
+    assert_int_equal(ddf_cache_acquire_covering(c, &k, &want, &e, load, &err), DDF_OK);
+    return e;
+}
+
+static void test_cache_wider_table_serves_a_narrower_cut(void **state)
+{
+    ddf_cache *c;
+    ddf_cache_entry *e;
+    ddf_cache_stats st;
+    ddf_error err;
+    bool load;
+
+    (void)state;
+    assert_int_equal(ddf_cache_new(1 << 20, &c, &err), DDF_OK);
+    e = acquire_cut(c, "abc", &load);
+    assert_true(load);
+    ddf_cache_fill(c, e, cols_table("abc", 10));
+    ddf_cache_release(c, e);
+
+    e = acquire_cut(c, "b", &load); /* a cut never parsed: served by "abc" */
+    assert_false(load);
+    assert_int_equal(ddf_cache_entry_table(e)->ncols, 3);
+    ddf_cache_release(c, e);
+    e = acquire_cut(c, "bd", &load); /* d was never read: a miss, to parse */
+    assert_true(load);
+    ddf_cache_abandon(c, e);
+    ddf_cache_get_stats(c, &st);
+    assert_int_equal(st.hits, 1);
+    assert_int_equal(st.misses, 2);
+    assert_int_equal(st.entries, 1);
+
+    /* Another byte range or another file hash is not served. */
+    {
+        ddf_cache_key k = cut_key("b");
+        const char *names[] = {"b"};
+        ddf_dtype dtypes[] = {DDF_DTYPE_INT64};
+        ddf_cache_want want = {names, dtypes, 1};
+
+        k.offset = 100;
+        assert_int_equal(ddf_cache_acquire_covering(c, &k, &want, &e, &load, &err), DDF_OK);
+        assert_true(load);
+        ddf_cache_abandon(c, e);
+        k = cut_key("b");
+        k.file_hash = 98;
+        assert_int_equal(ddf_cache_acquire_covering(c, &k, &want, &e, &load, &err), DDF_OK);
+        assert_true(load);
+        ddf_cache_abandon(c, e);
+        dtypes[0] = DDF_DTYPE_FLOAT64; /* b is cached as int64 */
+        k = cut_key("b");
+        assert_int_equal(ddf_cache_acquire_covering(c, &k, &want, &e, &load, &err), DDF_OK);
+        assert_true(load);
+        ddf_cache_abandon(c, e);
+    }
+    ddf_cache_free(c);
+}
+
+static void test_cache_wider_table_drops_the_cuts_it_covers(void **state)
+{
+    ddf_cache *c;
+    ddf_cache_entry *e, *held;
+    ddf_cache_stats st;
+    ddf_error err;
+    bool load;
+
+    (void)state;
+    assert_int_equal(ddf_cache_new(1 << 20, &c, &err), DDF_OK);
+    e = acquire_cut(c, "a", &load);
+    ddf_cache_fill(c, e, cols_table("a", 10));
+    held = e; /* a reader still holds the narrow table */
+    e = acquire_cut(c, "cd", &load);
+    ddf_cache_fill(c, e, cols_table("cd", 10));
+    ddf_cache_release(c, e);
+    ddf_cache_get_stats(c, &st);
+    assert_int_equal(st.entries, 2);
+
+    e = acquire_cut(c, "abc", &load); /* covers "a", not "cd" */
+    assert_true(load);
+    ddf_cache_fill(c, e, cols_table("abc", 10));
+    ddf_cache_release(c, e);
+    ddf_cache_get_stats(c, &st);
+    assert_int_equal(st.entries, 2); /* "cd" and "abc" */
+    {
+        ddf_cache_key k = cut_key("a");
+        assert_null(ddf_cache_lookup(c, &k)); /* "a" itself is gone */
+    }
+    /* the dropped table lives on for its reader */
+    assert_int_equal(ddf_cache_entry_table(held)->columns[0].values.i64[9], 1);
+    ddf_cache_release(c, held);
+
+    e = acquire_cut(c, "a", &load); /* now served by "abc" */
+    assert_false(load);
+    assert_int_equal(ddf_cache_entry_table(e)->ncols, 3);
+    ddf_cache_release(c, e);
+    ddf_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +707,8 @@ int main(void)
         cmocka_unit_test(test_cache_acquire_from_four_threads_parses_each_key_once),
         cmocka_unit_test(test_cache_fails_cleanly_without_memory),
         cmocka_unit_test(test_cache_acquire_fails_cleanly_without_memory),
+        cmocka_unit_test(test_cache_wider_table_serves_a_narrower_cut),
+        cmocka_unit_test(test_cache_wider_table_drops_the_cuts_it_covers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

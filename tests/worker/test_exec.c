@@ -638,12 +638,127 @@ static void test_exec_second_run_hits_the_cache(void **state)
     assert_int_equal(st.threads, 2);
     assert_int_equal(st.parts_run, 2 * fx->nsplits);
 
-    /* Another schema is another key: pinning a dtype parses again. */
+    /* Pinning a dtype the cache already holds reads the same values: served. */
     fx->plan.schema->fields[0].flags |= DDF_FIELD_PINNED;
+    res = run_ok(ex, fx);
+    for (size_t i = 0; i < fx->nsplits; i++)
+        assert_true(res[i].cache_hit);
+    ddf_exec_results_free(res, fx->nsplits);
+    /* Another dtype is another parse. */
+    fx->plan.schema->fields[0].dtype = DDF_DTYPE_STRING;
     res = run_ok(ex, fx);
     for (size_t i = 0; i < fx->nsplits; i++)
         assert_false(res[i].cache_hit);
     ddf_exec_results_free(res, fx->nsplits);
+    ddf_exec_free(ex);
+    fixture_free(fx);
+}
+
+/* Switch fx's plan to read only columns 'names' (in file order), as a client's cut does. */
+static void cut_plan(fixture *fx, const char *const *names, size_t n)
+{
+    ddf_schema *cut = ddf_schema_new();
+
+    assert_non_null(cut);
+    for (size_t i = 0; i < n; i++) {
+        long c = ddf_schema_find(fx->schema, names[i]);
+        assert_true(c >= 0);
+        assert_int_equal(ddf_schema_add(cut, names[i], strlen(names[i]),
+                                        fx->schema->fields[c].dtype, 0), DDF_OK);
+    }
+    ddf_schema_free(fx->plan.schema);
+    fx->plan.schema = cut;
+    fx->plan.csv.usecols = names;
+    fx->plan.csv.nusecols = n;
+}
+
+static void full_plan(fixture *fx)
+{
+    ddf_schema_free(fx->plan.schema);
+    fx->plan.schema = ddf_schema_copy(fx->schema);
+    assert_non_null(fx->plan.schema);
+    fx->plan.csv.usecols = NULL;
+    fx->plan.csv.nusecols = 0;
+}
+
+/* The collected partitions of 'res' hold columns 'names' of the whole file, row by row. */
+static void assert_collected(const fixture *fx, const ddf_exec_result *res,
+                             const char *const *names, size_t n)
+{
+    size_t row = 0;
+
+    for (size_t i = 0; i < fx->nsplits; i++) {
+        const ddf_table *t = res[i].table;
+
+        assert_int_equal(t->ncols, n);
+        for (size_t k = 0; k < n; k++) {
+            long c = ddf_schema_find(fx->schema, names[k]);
+            assert_string_equal(t->names[k], names[k]);
+            for (size_t r = 0; r < t->nrows; r++)
+                assert_true(ddf_column_value_equal(&t->columns[k], r,
+                                                   &fx->whole->columns[c], row + r));
+        }
+        row += t->nrows;
+    }
+    assert_int_equal(row, fx->whole->nrows);
+}
+
+static void test_exec_cut_is_served_by_a_wider_cached_table(void **state)
+{
+    static const char *const cut[] = {"region", "price"};
+    fixture *fx = fixture_new(2000, 8192);
+    ddf_exec *ex = exec_new(fx, 2, 64u << 20);
+    ddf_exec_result *res;
+    ddf_exec_stats st;
+
+    (void)state;
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_COLLECT};
+    res = run_ok(ex, fx); /* every column parsed and cached */
+    ddf_exec_results_free(res, fx->nsplits);
+    cut_plan(fx, cut, 2);
+    res = run_ok(ex, fx);
+    for (size_t i = 0; i < fx->nsplits; i++)
+        assert_true(res[i].cache_hit);
+    assert_collected(fx, res, cut, 2);
+    ddf_exec_results_free(res, fx->nsplits);
+    ddf_exec_get_stats(ex, &st);
+    assert_int_equal(st.cache.misses, fx->nsplits);
+    assert_int_equal(st.cache.entries, fx->nsplits);
+    full_plan(fx);
+    ddf_exec_free(ex);
+    fixture_free(fx);
+}
+
+static void test_exec_wider_parse_replaces_the_cuts_it_covers(void **state)
+{
+    static const char *const cut[] = {"id", "qty"};
+    static const char *const all[] = {"id", "region", "qty", "price", "ok"};
+    fixture *fx = fixture_new(2000, 8192);
+    ddf_exec *ex = exec_new(fx, 2, 64u << 20);
+    ddf_exec_result *res;
+    ddf_exec_stats st;
+
+    (void)state;
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_COLLECT};
+    cut_plan(fx, cut, 2);
+    res = run_ok(ex, fx);
+    assert_collected(fx, res, cut, 2);
+    ddf_exec_results_free(res, fx->nsplits);
+    full_plan(fx);
+    res = run_ok(ex, fx); /* a miss: the cut lacks columns */
+    for (size_t i = 0; i < fx->nsplits; i++)
+        assert_false(res[i].cache_hit);
+    assert_collected(fx, res, all, 5);
+    ddf_exec_results_free(res, fx->nsplits);
+    ddf_exec_get_stats(ex, &st);
+    assert_int_equal(st.cache.entries, fx->nsplits); /* the cuts were dropped */
+    cut_plan(fx, cut, 2);
+    res = run_ok(ex, fx);
+    for (size_t i = 0; i < fx->nsplits; i++)
+        assert_true(res[i].cache_hit);
+    assert_collected(fx, res, cut, 2);
+    ddf_exec_results_free(res, fx->nsplits);
+    full_plan(fx);
     ddf_exec_free(ex);
     fixture_free(fx);
 }
@@ -969,6 +1084,8 @@ int main(void)
         cmocka_unit_test(test_exec_value_counts_and_topk_merge_to_the_one_pass_result),
         cmocka_unit_test(test_exec_write_csv_writes_parts_that_read_back),
         cmocka_unit_test(test_exec_second_run_hits_the_cache),
+        cmocka_unit_test(test_exec_cut_is_served_by_a_wider_cached_table),
+        cmocka_unit_test(test_exec_wider_parse_replaces_the_cuts_it_covers),
         cmocka_unit_test(test_exec_evicts_under_a_small_budget_and_stays_correct),
         cmocka_unit_test(test_exec_partition_over_the_budget_fails_alone),
         cmocka_unit_test(test_exec_reports_widening_and_pinned_misfits_per_partition),
