@@ -1,7 +1,7 @@
 /* groupby_bench.c - in-memory hash group-by sum, for the figures against pandas
  * (bench/groupby_pandas.py builds the same data).
  *
- *   groupby-bench [--rows N] [--repeat R] [--groups G] [--sparse] [--strings]
+ *   groupby-bench [--rows N] [--repeat R] [--groups G] [--sparse] [--strings] [--dict]
  *
  * For 8, 10,000 and 1,000,000 groups builds a table of N rows (default 10,000,000): an
  * int64 key k = (i * 2654435761) % ngroups and a float64 value v = (i % 1000) / 10.0, no
@@ -9,8 +9,11 @@
  * Prints seconds (best of R, default 3) and rows/s. --groups G runs G groups only;
  * --sparse multiplies each key by 0x9E3779B97F4A7C15 (mod 2^64): the same groups spread
  * over the whole int64 range, so the dense key map cannot serve them (the hash path);
- * --strings makes the keys strings "P-00042" (as the sales file's product codes). */
+ * --strings makes the keys strings "P-00042" (as the sales file's product codes);
+ * --dict also compacts the table as a parsed partition is (table_compact.h), so the
+ * string keys become a dictionary column and group-by takes its per-code path. */
 #include "groupby.h"
+#include "table_compact.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -27,7 +30,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static ddf_table *build(size_t rows, uint64_t ngroups, bool sparse, bool strings)
+static ddf_table *build(size_t rows, uint64_t ngroups, bool sparse, bool strings, bool dict)
 {
     ddf_table *t = ddf_table_new(2);
     int rc = t ? DDF_OK : DDF_ENOMEM;
@@ -54,11 +57,16 @@ static ddf_table *build(size_t rows, uint64_t ngroups, bool sparse, bool strings
         if (rc == DDF_OK)
             rc = ddf_column_append_f64(&t->columns[1], t->arena, (double)(i % 1000) / 10.0);
     }
+    if (rc == DDF_OK)
+        t->nrows = rows;
+    if (rc == DDF_OK && dict) {
+        ddf_error err;
+        rc = ddf_table_compact(t, &err);
+    }
     if (rc != DDF_OK) {
         ddf_table_free(t);
         return NULL;
     }
-    t->nrows = rows;
     return t;
 }
 
@@ -70,13 +78,14 @@ int main(int argc, char **argv)
         {"groups", required_argument, NULL, 'g'},
         {"sparse", no_argument, NULL, 's'},
         {"strings", no_argument, NULL, 'S'},
+        {"dict", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     uint64_t groups[] = {8, 10000, 1000000};
     size_t ngroup_sizes = sizeof groups / sizeof groups[0];
     size_t rows = 10000000, keys[] = {0};
     int repeat = 3, c;
-    bool sparse = false, strings = false;
+    bool sparse = false, strings = false, dict = false;
     ddf_groupby_agg aggs[] = {{1, DDF_AGG_SUM}};
     ddf_error err;
 
@@ -89,17 +98,19 @@ int main(int argc, char **argv)
             sparse = true;
         else if (c == 'S')
             strings = true;
+        else if (c == 'D')
+            strings = dict = true;
         else if (c == 'g' && strtoull(optarg, NULL, 10) > 0)
             groups[0] = strtoull(optarg, NULL, 10), ngroup_sizes = 1;
         else
             return fprintf(stderr, "usage: groupby-bench [--rows N] [--repeat R] "
-                                   "[--groups G] [--sparse] [--strings]\n"),
+                                   "[--groups G] [--sparse] [--strings] [--dict]\n"),
                    2;
     }
     if (repeat < 1)
         repeat = 1;
     for (size_t g = 0; g < ngroup_sizes; g++) {
-        ddf_table *t = build(rows, groups[g], sparse, strings);
+        ddf_table *t = build(rows, groups[g], sparse, strings, dict);
         double best = 1e30, check = 0;
         size_t ng = 0;
 
@@ -124,7 +135,7 @@ int main(int argc, char **argv)
         printf("groupby-sum groups=%-8llu rows=%zu  %.3f s  %.1f Mrows/s  (ngroups=%zu "
                "sum[0]=%.1f)%s\n",
                (unsigned long long)groups[g], rows, best, rows / best / 1e6, ng, check,
-               sparse ? " sparse" : strings ? " strings" : "");
+               sparse ? " sparse" : dict ? " dict strings" : strings ? " strings" : "");
         ddf_table_free(t);
     }
     return 0;

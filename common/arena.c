@@ -176,6 +176,63 @@ void *ddf_arena_realloc(ddf_arena *arena, void *ptr, size_t old_size, size_t new
     return fresh;
 }
 
+/* The dedicated block holding 'ptr' of 'size' bytes, or NULL when 'ptr' was carved from
+ * a chunk (or is NULL). */
+static block *dedicated_block(void *ptr, size_t size)
+{
+    if (ptr == NULL || round_up(size ? size : 1) <= LARGE_BYTES)
+        return NULL;
+    return (block *)((unsigned char *)ptr - HEADER_BYTES);
+}
+
+/* Point b's neighbours (and the head) at b, which realloc may have moved. */
+static void relink(ddf_arena *arena, block *b)
+{
+    if (b->prev)
+        b->prev->next = b;
+    else
+        arena->head = b;
+    if (b->next)
+        b->next->prev = b;
+}
+
+void *ddf_arena_shrink(ddf_arena *arena, void *ptr, size_t old_size, size_t new_size)
+{
+    block *b = dedicated_block(ptr, old_size), *moved;
+    size_t need = round_up(new_size);
+
+    /* Down to a small size the block stays dedicated but keeps LARGE_BYTES + 16, so that
+     * its size still tells ddf_arena_realloc and ddf_arena_release it is dedicated. */
+    if (need <= LARGE_BYTES)
+        need = LARGE_BYTES + ALIGN;
+    if (b == NULL || need >= b->capacity || need < new_size)
+        return ptr;
+    moved = ddf_realloc(b, HEADER_BYTES + need); /* shrinks in place in practice */
+    if (moved == NULL)
+        return ptr; /* the larger block still serves */
+    relink(arena, moved);
+    arena->bytes -= moved->capacity - need;
+    moved->capacity = need;
+    moved->used = need;
+    return block_data(moved);
+}
+
+void ddf_arena_release(ddf_arena *arena, void *ptr, size_t size)
+{
+    block *b = dedicated_block(ptr, size);
+
+    if (b == NULL)
+        return;
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        arena->head = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    arena->bytes -= HEADER_BYTES + b->capacity;
+    ddf_free(b);
+}
+
 size_t ddf_arena_bytes(const ddf_arena *arena)
 {
     return arena ? arena->bytes : 0;

@@ -35,6 +35,17 @@ void *ddf_arena_calloc(ddf_arena *arena, size_t n, size_t size);
  * and 'ptr' stays valid. */
 void *ddf_arena_realloc(ddf_arena *arena, void *ptr, size_t old_size, size_t new_size);
 
+/* Give back what a dedicated block ('ptr', allocated or last resized to 'old_size'
+ * bytes) holds past 'new_size' bytes, keeping the first new_size; returns the pointer to
+ * use from now on (realloc may move it). Small allocations, carved from a chunk, stay as
+ * they are. Cannot fail: when the heap will not shrink, 'ptr' is returned unchanged.
+ * Used to drop a finished column's growth slack (table_compact.c). */
+void *ddf_arena_shrink(ddf_arena *arena, void *ptr, size_t old_size, size_t new_size);
+
+/* Free now the dedicated block of 'ptr' (allocated or last resized to 'size' bytes); a
+ * small allocation stays until the arena is reset. 'ptr' must not be used again. */
+void ddf_arena_release(ddf_arena *arena, void *ptr, size_t size);
+
 /* A copy of the NUL-terminated 's' in the arena, or NULL when out of memory. */
 char *ddf_arena_strdup(ddf_arena *arena, const char *s);
 

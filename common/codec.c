@@ -257,11 +257,14 @@ static size_t mul_sat(size_t n, size_t width)
     return n > SIZE_MAX / width ? SIZE_MAX : n * width;
 }
 
-/* String bytes of a column: offsets[nrows] - offsets[0] (0 before anything is appended). */
+/* String bytes of a column: offsets[nrows] - offsets[0] (0 before anything is appended);
+ * a dictionary column is encoded plain, so its bytes are those of every row's entry. */
 static size_t string_bytes(const ddf_column *col, size_t nrows)
 {
     if (col->values.offsets == NULL)
         return 0;
+    if (col->codes)
+        return ddf_column_str_total(col);
     return (size_t)(col->values.offsets[nrows] - col->values.offsets[0]);
 }
 
@@ -302,12 +305,13 @@ size_t ddf_codec_encoded_size(const ddf_table *table)
 
 /* ---- encoding ---- */
 
-/* Nonzero when null row 'row' of the string offsets 'ctx' spans bytes. */
+/* Nonzero when null row 'row' of the string column 'ctx' holds bytes. */
 static int null_string_has_bytes(uint64_t row, void *ctx)
 {
-    const int64_t *offsets = ctx;
+    size_t len;
 
-    return offsets[row + 1] != offsets[row];
+    (void)ddf_column_str(ctx, row, &len);
+    return len != 0;
 }
 
 /* Check that 'table' keeps the invariants a blob states (table.h, column.h): DDF_OK, or
@@ -336,7 +340,7 @@ static int check_encodable(const ddf_table *table, ddf_error *err)
                                   col->length, table->nrows);
         if (col->dtype == DDF_DTYPE_STRING && col->validity &&
             each_null_row(col->validity, table->nrows, null_string_has_bytes,
-                          col->values.offsets))
+                          (void *)col))
             return ddf_error_setf(err, DDF_EINVAL,
                                   "column %zu: a null row holds string bytes", c);
     }
@@ -354,6 +358,28 @@ static int zero_slot(uint64_t row, void *ctx)
 
     memset(z->values + row * z->width, 0, z->width);
     return 0;
+}
+
+/* Write the n rows of dictionary column 'col' at 'p' as a plain string column (the wire
+ * has one string layout): each row's offset, then each row's entry; returns the end. */
+static unsigned char *write_dict_strings(unsigned char *p, const ddf_column *col, size_t n)
+{
+    uint64_t end = 0;
+    size_t len;
+
+    for (size_t i = 0; i < n; i++) {
+        p = store_u64(p, end);
+        (void)ddf_column_str(col, i, &len);
+        end += len;
+    }
+    p = store_u64(p, end); /* offsets[n] */
+    p = store_u64(p, end); /* nbytes */
+    for (size_t i = 0; i < n; i++) {
+        const char *s = ddf_column_str(col, i, &len);
+        memcpy(p, s, len);
+        p += len;
+    }
+    return p;
 }
 
 /* Write column 'c' of 'table' at 'p'; returns the end. The space was sized by
@@ -392,6 +418,8 @@ static unsigned char *write_column(unsigned char *p, const ddf_table *table, siz
             each_null_row(col->validity, n, zero_slot, &z);
         return p;
     case DDF_DTYPE_STRING:
+        if (col->codes)
+            return write_dict_strings(p, col, n);
         base = col->values.offsets ? (size_t)col->values.offsets[0] : 0;
         nbytes = string_bytes(col, n);
         if (base == 0 && col->values.offsets) {

@@ -6,6 +6,7 @@
 
 #include "error.h"
 
+#include <assert.h>
 #include <string.h>
 
 void ddf_column_init(ddf_column *col, ddf_dtype dtype)
@@ -77,7 +78,10 @@ static int grow_bytes(ddf_column *col, ddf_arena *arena, size_t bytes)
 
 int ddf_column_reserve(ddf_column *col, ddf_arena *arena, size_t rows, size_t bytes)
 {
-    int rc = grow_rows(col, arena, rows);
+    int rc;
+
+    assert(col->codes == NULL); /* a dictionary column is read-only (column.h) */
+    rc = grow_rows(col, arena, rows);
 
     if (rc == DDF_OK && col->dtype == DDF_DTYPE_STRING)
         rc = grow_bytes(col, arena, bytes);
@@ -87,6 +91,7 @@ int ddf_column_reserve(ddf_column *col, ddf_arena *arena, size_t rows, size_t by
 /* Room for one more row. */
 static int make_room(ddf_column *col, ddf_arena *arena)
 {
+    assert(col->codes == NULL); /* a dictionary column is read-only (column.h) */
     if (col->length < col->capacity)
         return DDF_OK;
     return grow_rows(col, arena, col->capacity < 8 ? 16 : col->capacity * 2);
@@ -201,6 +206,9 @@ bool ddf_column_value_equal(const ddf_column *a, size_t i, const ddf_column *b, 
     case DDF_DTYPE_FLOAT64:
         return memcmp(&a->values.f64[i], &b->values.f64[j], sizeof(double)) == 0;
     case DDF_DTYPE_STRING:
+        /* One dictionary holds each string once: equal codes, equal strings. */
+        if (a->codes && b->codes && a->values.offsets == b->values.offsets)
+            return a->codes[i] == b->codes[j];
         sa = ddf_column_str(a, i, &la);
         sb = ddf_column_str(b, j, &lb);
         return la == lb && memcmp(sa, sb, la) == 0;
@@ -229,4 +237,18 @@ int ddf_column_append_from(ddf_column *col, ddf_arena *arena, const ddf_column *
         s = ddf_column_str(src, row, &len);
         return ddf_column_append_str(col, arena, s, len);
     }
+}
+
+size_t ddf_column_str_total(const ddf_column *col)
+{
+    const int64_t *off = col->values.offsets;
+    size_t total = 0;
+
+    if (off == NULL || col->length == 0)
+        return 0;
+    if (col->codes == NULL)
+        return (size_t)(off[col->length] - off[0]);
+    for (size_t i = 0; i < col->length; i++)
+        total += (size_t)(off[col->codes[i] + 1] - off[col->codes[i]]);
+    return total;
 }

@@ -8,6 +8,18 @@
  * 'validity' may be non-NULL while null_count is 0. A string column fresh from
  * ddf_column_init has offsets == NULL until its first append or reserve.
  *
+ * A string column may be dictionary-encoded (Arrow's dictionary type): 'codes' is then
+ * non-NULL, row i holds dictionary entry codes[i], and values.offsets[dict_length + 1]
+ * and 'bytes' hold the dictionary's entries instead of one string per row. The entries
+ * are distinct, so within a column equal codes are equal strings. A cached partition's
+ * low-cardinality columns (region, product) are stored so (table_compact.h): 4 bytes a
+ * row instead of 8 bytes of offset plus the string. A null row's code names an empty
+ * entry, so its string is "" as in the plain layout. ddf_column_str and
+ * ddf_column_value_equal read both layouts; code that reads 'values.offsets' or 'bytes'
+ * itself must look at 'codes' first (or take the fast path it offers: work per entry,
+ * then per code). A dictionary column is read-only: it is never the destination of an append
+ * or reserve (copy it with ddf_column_append_from into a plain column instead).
+ *
  * Buffers belong to the arena the column was built with: a column is a view that lives
  * as long as that arena. The append functions grow buffers geometrically from the arena
  * and fail with DDF_ENOMEM, leaving the column as it was. */
@@ -35,6 +47,8 @@ typedef struct ddf_column {
     char *bytes;          /* strings: the bytes offsets point into */
     size_t capacity;      /* rows the value buffer holds */
     size_t bytes_capacity; /* strings: bytes the byte buffer holds */
+    const uint32_t *codes; /* strings: NULL = plain; else length codes < dict_length */
+    size_t dict_length;   /* dictionary entries (offsets holds dict_length + 1) */
 } ddf_column;
 
 /* An empty column of 'dtype' with no buffers (dtype must not be DDF_DTYPE_NULL). */
@@ -58,14 +72,28 @@ static inline bool ddf_column_is_valid(const ddf_column *col, size_t row)
     return col->validity == NULL || (col->validity[row >> 3] >> (row & 7)) & 1;
 }
 
-/* The bytes of string row 'row' (not NUL-terminated) and their length. Never NULL: a
- * column of only empty strings or nulls has no byte buffer, and NULL would make the
- * caller's memcpy/memcmp of 0 bytes undefined. */
+/* Whether 'col' is a dictionary-encoded string column. */
+static inline bool ddf_column_is_dict(const ddf_column *col)
+{
+    return col->codes != NULL;
+}
+
+/* The bytes of string row 'row' (not NUL-terminated) and their length, through the
+ * dictionary when the column has one. Never NULL: a column of only empty strings or
+ * nulls has no byte buffer, and NULL would make the caller's memcpy/memcmp of 0 bytes
+ * undefined. */
 static inline const char *ddf_column_str(const ddf_column *col, size_t row, size_t *len)
 {
+    if (col->codes)
+        row = col->codes[row];
     *len = (size_t)(col->values.offsets[row + 1] - col->values.offsets[row]);
     return *len ? col->bytes + col->values.offsets[row] : "";
 }
+
+/* The string bytes of rows 0..length of string column 'col' (what a plain copy of it
+ * holds): offsets[length] - offsets[0] when plain, a pass over the codes for a dictionary
+ * column, 0 for a fresh column. */
+size_t ddf_column_str_total(const ddf_column *col);
 
 /* Whether rows 'i' of 'a' and 'j' of 'b' hold the same value (both null counts as equal;
  * floats compare by bits, so NaN equals NaN and -0.0 differs from 0.0). */

@@ -21,6 +21,7 @@
 #include "bytescan.h"
 #include "limits.h"
 #include "numparse.h"
+#include "table_compact.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -542,6 +543,18 @@ static int parse_range(block_state *st, int fd, struct csv_parser *p)
     return st->rc;
 }
 
+/* Shrink a parsed partition before anyone caches it: exact-size buffers instead of the
+ * parse's doubling slack, low-cardinality strings as dictionaries (table_compact.h).
+ * Best effort: on failure (only out of memory) the table stays complete and correct,
+ * only less compact. */
+static void compact(ddf_table *table)
+{
+    ddf_error ignored;
+
+    ddf_error_init(&ignored);
+    (void)ddf_table_compact(table, &ignored);
+}
+
 int ddf_csv_read_block(const ddf_csv_file *file, const ddf_schema *schema,
                        const ddf_split_part *part, ddf_table **out, ddf_csv_report *report,
                        ddf_error *err)
@@ -601,6 +614,7 @@ int ddf_csv_read_block(const ddf_csv_file *file, const ddf_schema *schema,
         goto out_free_table;
     for (size_t c = 0; c < st.table->ncols; c++)
         assert(st.table->columns[c].length == st.table->nrows);
+    compact(st.table);
     *out = st.table;
     st.table = NULL;
 out_free_table:

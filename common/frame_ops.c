@@ -13,7 +13,9 @@
  * leaves the destination column's rows as they were; the caller then frees the whole
  * half-built table, which is one ddf_table_free. Column invariants of column.h are kept:
  * a null row's value slot is 0, validity bits past the length are 0, and a validity
- * bitmap is created only when a null is actually copied. */
+ * bitmap is created only when a null is actually copied. A dictionary source column
+ * (column.h) is copied string by string into a plain result: results own their bytes,
+ * and a dictionary column is never appended to. */
 #include "frame_ops.h"
 
 #include "alloc.h"
@@ -43,10 +45,14 @@ static size_t value_width(ddf_dtype dtype)
 }
 
 /* The string bytes held by rows 0..length of a string column (0 before any append, when
- * a fresh column has no offsets yet). */
+ * a fresh column has no offsets yet); 0 for other dtypes, whose reserve takes no bytes
+ * (append_rows asks for every dtype: reading offsets[length] of a bool column would read
+ * past its length bytes). */
 static size_t str_end(const ddf_column *col)
 {
-    return col->length ? (size_t)col->values.offsets[col->length] : 0;
+    if (col->dtype != DDF_DTYPE_STRING || col->length == 0)
+        return 0;
+    return (size_t)col->values.offsets[col->length];
 }
 
 /* Bytes of the strings of a run, into *bytes. DDF_ETOOBIG when they would not fit the
@@ -61,12 +67,13 @@ static int run_str_bytes(const ddf_column *src, const uint32_t *sel, size_t firs
         *bytes = 0;
         return DDF_OK;
     }
-    if (sel == NULL) {
+    if (sel == NULL && src->codes == NULL) {
         sum = (uint64_t)(off[first + n] - off[first]);
     } else {
         for (size_t i = 0; i < n; i++) {
-            size_t r = sel[first + i];
-            uint64_t len = (uint64_t)(off[r + 1] - off[r]);
+            size_t r = run_row(sel, first, i), len;
+
+            (void)ddf_column_str(src, r, &len); /* through the dictionary, if any */
             /* Repeated rows can multiply a column's bytes: check before the sum wraps. */
             if (len > (uint64_t)INT64_MAX - sum)
                 return DDF_ETOOBIG;
@@ -137,7 +144,18 @@ static int append_rows(ddf_column *dst, ddf_arena *arena, const ddf_column *src,
         const int64_t *soff = src->values.offsets;
         int64_t end = doff[base];
 
-        if (sel == NULL && n) {
+        if (src->codes) {
+            /* A dictionary column: the result is plain (it owns its bytes, and nothing
+             * appends to a dictionary column), one string per row. */
+            for (size_t i = 0; i < n; i++) {
+                size_t len;
+                const char *s = ddf_column_str(src, run_row(sel, first, i), &len);
+                if (len)
+                    memcpy(dst->bytes + end, s, len);
+                end += (int64_t)len;
+                doff[base + i + 1] = end;
+            }
+        } else if (sel == NULL && n) {
             /* One contiguous run: one memcpy of the bytes, offsets rebased. */
             int64_t shift = end - soff[first];
             if (bytes)
@@ -216,10 +234,15 @@ static int check_table(const ddf_table *in, ddf_error *err)
         if (in->nrows && col->values.i64 == NULL)
             return ddf_error_setf(err, DDF_EINVAL, "column '%s' has rows but no values",
                                   name);
+        /* A dictionary's offsets span its entries, not the rows. */
+        size_t noff = col->codes ? col->dict_length : in->nrows;
         if (col->dtype == DDF_DTYPE_STRING && in->nrows &&
-            (col->values.offsets[0] != 0 || col->values.offsets[in->nrows] < 0 ||
-             (col->values.offsets[in->nrows] > 0 && col->bytes == NULL)))
+            (col->values.offsets[0] != 0 || col->values.offsets[noff] < 0 ||
+             (col->values.offsets[noff] > 0 && col->bytes == NULL)))
             return ddf_error_setf(err, DDF_EINVAL, "column '%s' has bad string offsets",
+                                  name);
+        if (col->codes && (col->dtype != DDF_DTYPE_STRING || col->dict_length == 0))
+            return ddf_error_setf(err, DDF_EINVAL, "column '%s' has codes but no dictionary",
                                   name);
     }
     return DDF_OK;
@@ -540,7 +563,7 @@ int ddf_frame_ops_concat(const ddf_table *const *parts, size_t nparts, ddf_table
             goto oom;
         if (dst->dtype == DDF_DTYPE_STRING) {
             for (size_t i = 0; i < nparts; i++) {
-                uint64_t b = str_end(&parts[i]->columns[c]);
+                uint64_t b = ddf_column_str_total(&parts[i]->columns[c]);
                 if (b > (uint64_t)INT64_MAX - bytes) {
                     rc = ddf_error_setf(err, DDF_ETOOBIG, "column '%s': string bytes over the "
                                         "int64 offsets", name);

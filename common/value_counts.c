@@ -14,6 +14,9 @@
  * order) is in none of them. The hashing rules are group-by's (groupby.c): NaN is null,
  * -0.0 and 0.0 are one value.
  *
+ * A dictionary-encoded column (column.h) is counted by code first, then each used entry
+ * is folded once with its count and least row (update_dict).
+ *
  * Invariant: for every value, (part, row) is the least position seen for it, and for
  * float64 the stored representative is the value at that position (-0.0 or 0.0). */
 #include "value_counts.h"
@@ -295,6 +298,47 @@ static int check_usable(const ddf_value_counts *vc, ddf_error *err)
     return DDF_OK;
 }
 
+/* A dictionary column (column.h): count each code's rows and note its first row, then
+ * fold each used entry once with its count - hashing and probing per dictionary entry,
+ * not per row. The null value, whose code names the empty entry, is counted apart. */
+static int update_dict(ddf_value_counts *vc, const ddf_column *col, const uint32_t *sel,
+                       size_t nrows, uint64_t part, ddf_error *err)
+{
+    typedef struct code_count {
+        uint64_t count, first;
+    } code_count;
+    code_count *cc = ddf_calloc(col->dict_length, sizeof *cc);
+    uint64_t nulls = 0, first_null = 0;
+    int rc = DDF_OK;
+
+    if (cc == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "value_counts: out of memory");
+    for (size_t k = 0; k < nrows; k++) {
+        size_t r = sel ? sel[k] : k;
+
+        if (!ddf_column_is_valid(col, r)) {
+            /* The least row, not the first met: a selection need not be sorted. */
+            if (nulls++ == 0 || r < first_null)
+                first_null = r;
+            continue;
+        }
+        code_count *c = &cc[col->codes[r]];
+        if (c->count++ == 0 || r < c->first)
+            c->first = r;
+    }
+    for (size_t e = 0; e < col->dict_length && rc == DDF_OK; e++) {
+        size_t r = cc[e].first;
+
+        if (cc[e].count)
+            rc = fold_hashed(vc, col, r, false, 0, value_hash(col, r, 0), cc[e].count, part,
+                             r, err);
+    }
+    if (rc == DDF_OK && nulls && !vc->dropna)
+        rc = fold_hashed(vc, col, first_null, true, 0, 0, nulls, part, first_null, err);
+    ddf_free(cc);
+    return rc;
+}
+
 int ddf_value_counts_update(ddf_value_counts *vc, const ddf_column *col, const uint32_t *sel,
                             size_t nsel, uint64_t part, ddf_error *err)
 {
@@ -311,6 +355,12 @@ int ddf_value_counts_update(ddf_value_counts *vc, const ddf_column *col, const u
             return ddf_error_setf(err, DDF_EINVAL,
                                   "value_counts: row %u out of range (%zu rows)",
                                   (unsigned)sel[k], col->length);
+    if (col->codes) {
+        rc = update_dict(vc, col, sel, nrows, part, err);
+        if (rc < 0)
+            vc->spent = true;
+        return rc;
+    }
     /* A batch at a time: hash it first, then fold each row while prefetching the slot
      * of the row PF_DIST ahead and the record that slot names - on a table past the
      * caches, two memory latencies per row are the whole cost otherwise. */

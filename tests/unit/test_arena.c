@@ -581,6 +581,58 @@ static void test_arena_bytes_equal_the_heap_bytes_held(void **state)
     assert_int_equal(live_bytes, 0);
 }
 
+/* ddf_arena_shrink gives a dedicated block's tail back and keeps its prefix; a small
+ * allocation stays; ddf_arena_release frees a dedicated block now. Bytes stay exact. */
+static void test_arena_shrink_and_release_dedicated_blocks(void **state)
+{
+    ddf_arena *a;
+    unsigned char *big, *other, *small, *p;
+    size_t base, before;
+
+    (void)state;
+    track_start();
+    a = ddf_arena_new();
+    assert_non_null(a);
+    base = live_bytes;
+    big = ddf_arena_alloc(a, 1u << 20);
+    other = ddf_arena_alloc(a, SMALL_MAX * 4);
+    small = ddf_arena_alloc(a, 100);
+    assert_non_null(big);
+    assert_non_null(other);
+    assert_non_null(small);
+    fill(big, 1u << 20, 1);
+    fill(other, SMALL_MAX * 4, 2);
+    fill(small, 100, 3);
+    before = ddf_arena_bytes(a);
+
+    p = ddf_arena_shrink(a, big, 1u << 20, 100000);
+    assert_true(holds(p, 100000, 1));
+    assert_int_equal(ddf_arena_bytes(a), live_bytes - base);
+    assert_true(ddf_arena_bytes(a) < before - 900000);
+    /* down to a small size: stays a dedicated block just over the small bound */
+    p = ddf_arena_shrink(a, p, 100000, 10);
+    assert_true(holds(p, 10, 1));
+    assert_int_equal(ddf_arena_bytes(a), live_bytes - base);
+    assert_true(ddf_arena_shrink(a, small, 100, 10) == small);
+    assert_true(ddf_arena_shrink(a, NULL, 0, 0) == NULL);
+
+    before = ddf_arena_bytes(a);
+    ddf_arena_release(a, other, SMALL_MAX * 4);
+    assert_true(ddf_arena_bytes(a) < before - SMALL_MAX * 4 + 1);
+    assert_int_equal(ddf_arena_bytes(a), live_bytes - base);
+    ddf_arena_release(a, small, 100); /* small: kept until reset */
+    ddf_arena_release(a, NULL, 0);
+    assert_true(holds(p, 10, 1));
+    /* the list is intact: more blocks, then a reset, free everything */
+    assert_non_null(ddf_arena_alloc(a, SMALL_MAX * 2));
+    ddf_arena_release(a, p, 10); /* 10 bytes: taken as small, kept until reset */
+    ddf_arena_reset(a);
+    assert_int_equal(ddf_arena_bytes(a), 0);
+    assert_int_equal(live_bytes, base);
+    ddf_arena_free(a);
+    assert_int_equal(live_bytes, 0);
+}
+
 static void test_arena_reset_then_reuse_starts_from_zero(void **state)
 {
     ddf_arena *a;
@@ -689,6 +741,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_new_arena_holds_no_bytes_and_free_of_null_is_a_no_op),
+        cmocka_unit_test_teardown(test_arena_shrink_and_release_dedicated_blocks, restore_libc),
         cmocka_unit_test(test_arena_many_small_allocations_keep_their_bytes),
         cmocka_unit_test(test_arena_many_large_allocations_keep_their_bytes),
         cmocka_unit_test(test_arena_interleaved_small_and_large_allocations_do_not_overlap),

@@ -1,0 +1,396 @@
+/* test_table_compact.c - compacting parsed partitions (common/table_compact.c) and the
+ * dictionary string columns it makes, through every reader of string columns: column.h's
+ * accessors, the codec, frame_ops, group-by and value_counts. Each reader's result on a
+ * dictionary column must equal its result on the plain column it was made from. */
+#include "testutil.h"
+
+#include "codec.h"
+#include "csv_reader.h"
+#include "frame_ops.h"
+#include "groupby.h"
+#include "table_compact.h"
+#include "value_counts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NROWS 5000
+#define NREGIONS 8
+
+static const char *const REGIONS[NREGIONS] = {"EU-West", "EU-East",    "US-East",    "US-West",
+                                              "",        "APAC-South", "LATAM-long-name-x",
+                                              "Africa"};
+
+/* A table of NROWS rows: "k" string of 8 values (one of them "", nulls every 13th row),
+ * "u" string unique per row, "v" int64, "f" float64 with nulls, "b" bool. */
+static ddf_table *make_plain(void)
+{
+    ddf_table *t = ddf_table_new(5);
+    char buf[32];
+
+    assert_non_null(t);
+    assert_int_equal(ddf_table_set_column(t, 0, "k", 1, DDF_DTYPE_STRING), DDF_OK);
+    assert_int_equal(ddf_table_set_column(t, 1, "u", 1, DDF_DTYPE_STRING), DDF_OK);
+    assert_int_equal(ddf_table_set_column(t, 2, "v", 1, DDF_DTYPE_INT64), DDF_OK);
+    assert_int_equal(ddf_table_set_column(t, 3, "f", 1, DDF_DTYPE_FLOAT64), DDF_OK);
+    assert_int_equal(ddf_table_set_column(t, 4, "b", 1, DDF_DTYPE_BOOL), DDF_OK);
+    for (size_t i = 0; i < NROWS; i++) {
+        /* Region 3 appears only in the first rows, so selections can leave it out. */
+        size_t reg = i < 50 ? i % NREGIONS : (i * 7 + i / 3) % NREGIONS;
+        if (i >= 50 && reg == 3)
+            reg = 2;
+        const char *k = REGIONS[reg];
+        ddf_column *c = t->columns;
+
+        if (i % 13 == 5)
+            assert_int_equal(ddf_column_append_null(&c[0], t->arena), DDF_OK);
+        else
+            assert_int_equal(ddf_column_append_str(&c[0], t->arena, k, strlen(k)), DDF_OK);
+        int n = snprintf(buf, sizeof buf, "2024-01-01T%08zu", i);
+        assert_int_equal(ddf_column_append_str(&c[1], t->arena, buf, (size_t)n), DDF_OK);
+        assert_int_equal(ddf_column_append_i64(&c[2], t->arena, (int64_t)(i % 97) - 40),
+                         DDF_OK);
+        if (i % 11 == 0)
+            assert_int_equal(ddf_column_append_null(&c[3], t->arena), DDF_OK);
+        else
+            assert_int_equal(ddf_column_append_f64(&c[3], t->arena, (double)i / 8), DDF_OK);
+        assert_int_equal(ddf_column_append_bool(&c[4], t->arena, i % 3 == 0), DDF_OK);
+    }
+    t->nrows = NROWS;
+    return t;
+}
+
+/* make_plain() compacted: "k" becomes a dictionary column, "u" stays plain. */
+static ddf_table *make_dict(void)
+{
+    ddf_table *t = make_plain();
+    ddf_error err;
+
+    assert_int_equal(ddf_table_compact(t, &err), DDF_OK);
+    assert_true(ddf_column_is_dict(&t->columns[0]));
+    assert_false(ddf_column_is_dict(&t->columns[1]));
+    return t;
+}
+
+static void assert_tables_equal(const ddf_table *a, const ddf_table *b)
+{
+    assert_int_equal(a->nrows, b->nrows);
+    assert_true(ddf_table_equal(a, b));
+}
+
+static void test_compact_encodes_low_cardinality(void **state)
+{
+    ddf_table *plain = make_plain(), *t = make_plain();
+    size_t before = ddf_table_bytes(t), len;
+    const ddf_column *k;
+    ddf_error err;
+
+    (void)state;
+    assert_int_equal(ddf_table_compact(t, &err), DDF_OK);
+    k = &t->columns[0];
+    assert_non_null(k->codes);
+    /* 8 regions, "" among them, which the nulls share */
+    assert_int_equal(k->dict_length, NREGIONS);
+    assert_null(t->columns[1].codes);
+    assert_null(t->columns[2].validity); /* no nulls: no bitmap */
+    assert_int_equal(t->columns[3].null_count, plain->columns[3].null_count);
+    assert_tables_equal(plain, t);
+    assert_true(ddf_table_bytes(t) < before);
+    for (size_t i = 0; i < NROWS; i++) {
+        assert_true(k->codes[i] < k->dict_length);
+        assert_true(ddf_column_value_equal(k, i, &plain->columns[0], i));
+        assert_true(ddf_column_value_equal(&plain->columns[0], i, k, i));
+        if (!ddf_column_is_valid(k, i)) {
+            (void)ddf_column_str(k, i, &len);
+            assert_int_equal(len, 0); /* a null row reads "" as in the plain layout */
+        }
+    }
+    /* same dictionary: equal codes are equal strings, the others differ */
+    assert_true(ddf_column_value_equal(k, 0, k, NREGIONS));
+    assert_false(ddf_column_value_equal(k, 0, k, 1));
+    assert_int_equal(ddf_column_str_total(k), ddf_column_str_total(&plain->columns[0]));
+    /* compacting again changes nothing */
+    assert_int_equal(ddf_table_compact(t, &err), DDF_OK);
+    assert_tables_equal(plain, t);
+    ddf_table_free(plain);
+    ddf_table_free(t);
+}
+
+static void test_compact_small_tables(void **state)
+{
+    static const char *const names[] = {"s", "x"};
+    static const ddf_dtype dtypes[] = {DDF_DTYPE_STRING, DDF_DTYPE_INT64};
+    static const char *const few[] = {"a b . a a b a _ a b a a", "1 2 3 4 5 6 7 8 9 10 11 12"};
+    static const char *const one[] = {"zz", "1"};
+    ddf_table *empty = ddf_table_new(2), *t, *copy;
+    ddf_error err;
+
+    (void)state;
+    assert_non_null(empty);
+    assert_int_equal(ddf_table_set_column(empty, 0, "s", 1, DDF_DTYPE_STRING), DDF_OK);
+    assert_int_equal(ddf_table_set_column(empty, 1, "x", 1, DDF_DTYPE_INT64), DDF_OK);
+    assert_int_equal(ddf_table_compact(empty, &err), DDF_OK);
+    assert_int_equal(empty->nrows, 0);
+    ddf_table_free(empty);
+
+    t = ddf_test_make_table(2, names, dtypes, few);
+    copy = ddf_test_make_table(2, names, dtypes, few);
+    assert_int_equal(ddf_table_compact(t, &err), DDF_OK);
+    assert_non_null(t->columns[0].codes); /* 3 values ("" included) in 12 rows */
+    assert_tables_equal(copy, t);
+    ddf_table_free(t);
+    ddf_table_free(copy);
+
+    t = ddf_test_make_table(2, names, dtypes, one);
+    copy = ddf_test_make_table(2, names, dtypes, one);
+    assert_int_equal(ddf_table_compact(t, &err), DDF_OK);
+    assert_null(t->columns[0].codes); /* one row: a dictionary is no smaller */
+    assert_tables_equal(copy, t);
+    ddf_table_free(t);
+    ddf_table_free(copy);
+}
+
+/* Failing any allocation of the compaction leaves a correct table and no leak. */
+static void test_compact_out_of_memory(void **state)
+{
+    ddf_table *plain = make_plain();
+    ddf_error err;
+    int rc;
+
+    (void)state;
+    for (long n = 0;; n++) {
+        ddf_table *t = make_plain();
+
+        ddf_test_fail_after(n);
+        rc = ddf_table_compact(t, &err);
+        ddf_test_fail_after(-1);
+        assert_tables_equal(plain, t);
+        ddf_table_free(t);
+        if (rc == DDF_OK)
+            break;
+        assert_int_equal(rc, DDF_ENOMEM);
+    }
+    ddf_table_free(plain);
+}
+
+static void test_dict_codec(void **state)
+{
+    ddf_table *t = make_dict(), *back;
+
+    (void)state;
+    back = ddf_test_through_codec(t); /* asserts the decoded table equals t */
+    assert_null(back->columns[0].codes); /* the wire has one string layout */
+    assert_tables_equal(t, back);
+    ddf_table_free(back);
+    ddf_table_free(t);
+}
+
+/* Each frame_ops kernel on the dictionary table equals it on the plain one, and its
+ * result is plain. */
+static void test_dict_frame_ops(void **state)
+{
+    ddf_table *plain = make_plain(), *dict = make_dict(), *a, *b;
+    uint32_t sel[300];
+    ddf_error err;
+
+    (void)state;
+    for (size_t i = 0; i < 300; i++) /* backwards, with repeats: a filter or a take */
+        sel[i] = (uint32_t)((NROWS - 1 - i * 17) % NROWS);
+    assert_int_equal(ddf_frame_ops_take(plain, sel, 300, &a, &err), DDF_OK);
+    assert_int_equal(ddf_frame_ops_take(dict, sel, 300, &b, &err), DDF_OK);
+    assert_null(b->columns[0].codes);
+    assert_tables_equal(a, b);
+    ddf_table_free(a);
+    ddf_table_free(b);
+
+    for (int64_t n = -7; n <= 7; n += 7) {
+        assert_int_equal(ddf_frame_ops_head(plain, sel, 300, n * 20, &a, &err), DDF_OK);
+        assert_int_equal(ddf_frame_ops_head(dict, sel, 300, n * 20, &b, &err), DDF_OK);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+        assert_int_equal(ddf_frame_ops_tail(plain, NULL, 0, n * 20, &a, &err), DDF_OK);
+        assert_int_equal(ddf_frame_ops_tail(dict, NULL, 0, n * 20, &b, &err), DDF_OK);
+        assert_null(b->columns[0].codes);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+    }
+
+    {
+        const ddf_table *pp[2] = {plain, plain}, *dp[2] = {dict, plain};
+        assert_int_equal(ddf_frame_ops_concat(pp, 2, &a, &err), DDF_OK);
+        assert_int_equal(ddf_frame_ops_concat(dp, 2, &b, &err), DDF_OK);
+        assert_null(b->columns[0].codes);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+    }
+    ddf_table_free(plain);
+    ddf_table_free(dict);
+}
+
+/* The result of grouping 't' (rows 'sel') by the columns keys[0..nkeys) with a spec
+ * that reads strings through every path: size, sums, and min/max/nunique/first of the
+ * string key itself. */
+static ddf_table *group(const ddf_table *t, const size_t *keys, size_t nkeys, bool dropna,
+                        const uint32_t *sel, size_t nsel)
+{
+    static const ddf_groupby_agg aggs[] = {
+        {2, DDF_AGG_SIZE}, {2, DDF_AGG_SUM},     {3, DDF_AGG_MEAN},  {0, DDF_AGG_MIN},
+        {0, DDF_AGG_MAX},  {0, DDF_AGG_NUNIQUE}, {0, DDF_AGG_FIRST}, {0, DDF_AGG_COUNT},
+    };
+    ddf_groupby *gb;
+    ddf_table *r;
+    ddf_error err;
+
+    assert_int_equal(ddf_groupby_new(t, keys, nkeys, aggs, sizeof aggs / sizeof aggs[0],
+                                     dropna, &gb, &err),
+                     DDF_OK);
+    assert_int_equal(ddf_groupby_update(gb, t, sel, nsel, 0, &err), DDF_OK);
+    /* a second partition: the same rows again, as another worker's */
+    assert_int_equal(ddf_groupby_update(gb, t, sel, nsel, 1, &err), DDF_OK);
+    assert_int_equal(ddf_groupby_result(gb, &r, &err), DDF_OK);
+    ddf_groupby_free(gb);
+    return r;
+}
+
+static void test_dict_groupby(void **state)
+{
+    ddf_table *plain = make_plain(), *dict = make_dict(), *a, *b;
+    static const size_t one[] = {0}, two[] = {0, 4}, other[] = {4};
+    uint32_t *sel = malloc(NROWS * sizeof *sel);
+    size_t nsel = 0;
+
+    (void)state;
+    /* rows past the first 50: region 3's dictionary entry is used by no selected row */
+    for (size_t i = NROWS; i-- > 50;)
+        sel[nsel++] = (uint32_t)i;
+    for (int dropna = 0; dropna <= 1; dropna++) {
+        a = group(plain, one, 1, dropna, NULL, 0);
+        b = group(dict, one, 1, dropna, NULL, 0);
+        assert_int_equal(a->nrows, dropna ? NREGIONS : NREGIONS + 1);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+
+        a = group(plain, one, 1, dropna, sel, nsel);
+        b = group(dict, one, 1, dropna, sel, nsel);
+        assert_int_equal(a->nrows, dropna ? NREGIONS - 1 : NREGIONS);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+
+        a = group(plain, two, 2, dropna, sel, nsel); /* two keys: the tuple path */
+        b = group(dict, two, 2, dropna, sel, nsel);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+
+        a = group(plain, other, 1, dropna, NULL, 0); /* a dictionary column as a value */
+        b = group(dict, other, 1, dropna, NULL, 0);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+    }
+    free(sel);
+    ddf_table_free(plain);
+    ddf_table_free(dict);
+}
+
+static ddf_table *count_values(const ddf_column *col, bool dropna, const uint32_t *sel,
+                               size_t nsel)
+{
+    ddf_value_counts *vc;
+    ddf_table *r;
+    ddf_error err;
+
+    assert_int_equal(ddf_value_counts_new(DDF_DTYPE_STRING, dropna, &vc, &err), DDF_OK);
+    assert_int_equal(ddf_value_counts_update(vc, col, sel, nsel, 1, &err), DDF_OK);
+    assert_int_equal(ddf_value_counts_update(vc, col, sel, nsel, 0, &err), DDF_OK);
+    assert_int_equal(ddf_value_counts_result(vc, false, &r, &err), DDF_OK);
+    ddf_value_counts_free(vc);
+    return r;
+}
+
+static void test_dict_value_counts(void **state)
+{
+    ddf_table *plain = make_plain(), *dict = make_dict(), *a, *b;
+    uint32_t sel[400];
+
+    (void)state;
+    for (size_t i = 0; i < 400; i++) /* unsorted, first positions not first in order */
+        sel[i] = (uint32_t)((i * 4099 + 11) % NROWS);
+    for (int dropna = 0; dropna <= 1; dropna++) {
+        a = count_values(&plain->columns[0], dropna, NULL, 0);
+        b = count_values(&dict->columns[0], dropna, NULL, 0);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+        a = count_values(&plain->columns[0], dropna, sel, 400);
+        b = count_values(&dict->columns[0], dropna, sel, 400);
+        assert_tables_equal(a, b);
+        ddf_table_free(a);
+        ddf_table_free(b);
+    }
+    ddf_table_free(plain);
+    ddf_table_free(dict);
+}
+
+/* A parsed partition comes out compacted: the category column as a dictionary. */
+static void test_csv_partition_is_compacted(void **state)
+{
+    char *text = malloc(64 * 1024);
+    size_t len = 0;
+    ddf_csv_options opt;
+    ddf_csv_report report;
+    ddf_schema *schema;
+    ddf_table **parts;
+    size_t nparts;
+    ddf_error err;
+    const char *path;
+
+    (void)state;
+    len += (size_t)sprintf(text + len, "id,region,ts\n");
+    for (int i = 0; i < 2000; i++)
+        len += (size_t)sprintf(text + len, "%d,%s,t%06d\n", i, REGIONS[i % NREGIONS], i);
+    path = ddf_test_write_file(0, text, len);
+    ddf_csv_options_init(&opt);
+    ddf_csv_report_init(&report);
+    assert_int_equal(ddf_csv_read_file(path, &opt, 1, &schema, &parts, &nparts, &report, &err),
+                     DDF_OK);
+    assert_int_equal(nparts, 1);
+    assert_non_null(parts[0]->columns[1].codes);
+    assert_null(parts[0]->columns[2].codes);
+    for (size_t i = 0; i < 2000; i++) {
+        size_t n;
+        const char *s = ddf_column_str(&parts[0]->columns[1], i, &n);
+        /* "" reads as NaN in pandas' rules: null */
+        if (i % NREGIONS == 4)
+            assert_false(ddf_column_is_valid(&parts[0]->columns[1], i));
+        else
+            assert_true(n == strlen(REGIONS[i % NREGIONS]) &&
+                        memcmp(s, REGIONS[i % NREGIONS], n) == 0);
+    }
+    ddf_csv_parts_free(parts, nparts);
+    ddf_schema_free(schema);
+    ddf_csv_report_fini(&report);
+    ddf_test_cleanup_files();
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compact_encodes_low_cardinality),
+        cmocka_unit_test(test_compact_small_tables),
+        cmocka_unit_test_teardown(test_compact_out_of_memory, ddf_test_restore_libc),
+        cmocka_unit_test(test_dict_codec),
+        cmocka_unit_test(test_dict_frame_ops),
+        cmocka_unit_test(test_dict_groupby),
+        cmocka_unit_test(test_dict_value_counts),
+        cmocka_unit_test(test_csv_partition_is_compacted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
