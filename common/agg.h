@@ -121,6 +121,36 @@ void ddf_agg_fini(ddf_agg_state *st);
 int ddf_agg_update(ddf_agg_state *st, const ddf_column *col, const uint32_t *sel, size_t nsel,
                    uint64_t part, ddf_error *err);
 
+/* Folding one partition in consecutive slices (the worker's fused pipeline), equal bit
+ * for bit to one ddf_agg_update over the rows of all slices in order. Two things differ
+ * from calling ddf_agg_update per slice: first/last record rows numbered from the slice's
+ * 'row_base', and a float64 sum/mean on the lane path keeps its four Neumaier lanes, and
+ * the lane of each row, across slices, folding them into the state only at
+ * ddf_agg_stream_finish (a per-slice fold would round differently).
+ * 'lanes' says which path one whole-partition update would have taken: true when that
+ * call would have had no selection. Rows given with a selection are then the rows the
+ * whole update would have seen compacted (a filter before an assign materializes). */
+typedef struct ddf_agg_stream {
+    bool lanes;          /* float64 sum/mean fed as one unselected column */
+    double sum[4];       /* the lanes (sum_lanes in agg.c) */
+    double comp[4];
+    double pend[3];      /* rows of an unfinished group of four, in order; a null or NaN is
+                            NAN here (it adds nothing and is not counted) */
+    unsigned npend;
+    uint64_t count;      /* values the lanes took */
+} ddf_agg_stream;
+
+/* Start streaming into 'st' (fresh from ddf_agg_init). */
+void ddf_agg_stream_init(ddf_agg_stream *s, const ddf_agg_state *st, bool lanes);
+
+/* Fold one slice: as ddf_agg_update, rows numbered from 'row_base' for first/last. */
+int ddf_agg_stream_update(ddf_agg_stream *s, ddf_agg_state *st, const ddf_column *col,
+                          const uint32_t *sel, size_t nsel, uint64_t part, uint64_t row_base,
+                          ddf_error *err);
+
+/* Fold what the lanes hold into 'st'; call once after the last slice. */
+void ddf_agg_stream_finish(ddf_agg_stream *s, ddf_agg_state *st);
+
 /* Merge 'src' into 'dst' (same kind and dtype, else DDF_EINVAL). DDF_ENOMEM as update. */
 int ddf_agg_merge(ddf_agg_state *dst, const ddf_agg_state *src, ddf_error *err);
 

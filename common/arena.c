@@ -4,7 +4,10 @@
  * the list is the chunk small requests are carved from. A request above LARGE_BYTES gets
  * a dedicated block whose data starts right after its header, so ddf_arena_realloc can
  * find the header from the pointer and realloc the whole block, then relink it.
- * Invariant: arena->bytes == sum over blocks of (header + capacity). */
+ * ddf_arena_rewind moves the blocks to a spare list that new blocks are taken from (the
+ * smallest that fits), so a loop that allocates the same sizes each round reuses the same
+ * memory, already mapped and likely in cache, instead of going back to malloc.
+ * Invariant: arena->bytes == sum over blocks, spare ones included, of (header + capacity). */
 #include "arena.h"
 
 #include "alloc.h"
@@ -26,7 +29,8 @@ typedef struct block {
 struct ddf_arena {
     block *head;  /* most recent block; small requests come from the newest chunk */
     block *chunk; /* current chunk for small requests, or NULL */
-    size_t bytes; /* heap bytes held, headers included */
+    block *spare; /* blocks kept by ddf_arena_rewind for reuse (linked by next) */
+    size_t bytes; /* heap bytes held, headers included (spare blocks too) */
 };
 
 #define HEADER_BYTES ((sizeof(block) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
@@ -56,9 +60,44 @@ void ddf_arena_reset(ddf_arena *arena)
         next = b->next;
         ddf_free(b);
     }
+    for (b = arena->spare; b; b = next) {
+        next = b->next;
+        ddf_free(b);
+    }
     arena->head = NULL;
     arena->chunk = NULL;
+    arena->spare = NULL;
     arena->bytes = 0;
+}
+
+void ddf_arena_rewind(ddf_arena *arena)
+{
+    block *b, *next;
+
+    if (arena == NULL)
+        return;
+    for (b = arena->head; b; b = next) {
+        next = b->next;
+        b->next = arena->spare;
+        arena->spare = b;
+    }
+    arena->head = NULL;
+    arena->chunk = NULL;
+}
+
+/* The smallest spare block of at least 'capacity' bytes, unlinked, or NULL. */
+static block *take_spare(ddf_arena *arena, size_t capacity)
+{
+    block **best = NULL;
+
+    for (block **pp = &arena->spare; *pp; pp = &(*pp)->next)
+        if ((*pp)->capacity >= capacity && (best == NULL || (*pp)->capacity < (*best)->capacity))
+            best = pp;
+    if (best == NULL)
+        return NULL;
+    block *b = *best;
+    *best = b->next;
+    return b;
 }
 
 void ddf_arena_free(ddf_arena *arena)
@@ -82,6 +121,12 @@ static block *new_block(ddf_arena *arena, size_t capacity)
 
     if (capacity > SIZE_MAX - HEADER_BYTES)
         return NULL;
+    b = arena->spare ? take_spare(arena, capacity) : NULL;
+    if (b != NULL) { /* already counted in arena->bytes */
+        b->used = 0;
+        link_front(arena, b);
+        return b;
+    }
     b = ddf_malloc(HEADER_BYTES + capacity);
     if (b == NULL)
         return NULL;

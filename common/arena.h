@@ -24,6 +24,11 @@ void ddf_arena_free(ddf_arena *arena);
 /* Release every block; the arena stays usable and holds no memory. */
 void ddf_arena_reset(ddf_arena *arena);
 
+/* Forget every allocation but keep the blocks for the next ones (a scratch arena reused
+ * per batch of rows: the same buffers each round, no malloc); pointers given before are
+ * invalid. ddf_arena_bytes still counts the kept blocks; reset or free releases them. */
+void ddf_arena_rewind(ddf_arena *arena);
+
 /* 'size' bytes aligned to 16, uninitialised; NULL when out of memory. */
 void *ddf_arena_alloc(ddf_arena *arena, size_t size);
 

@@ -6,7 +6,9 @@
  * 'sel' (no copy), a select replaces 'cur' by a view whose columns share the buffers of
  * the table under it (no copy, 'sel' stays valid), an assign materializes the selected rows
  * with the new column (frame_ops) and resets 'sel'. The terminal kernels all take 'sel', so
- * a filtered partition is never copied unless a step needs it.
+ * a filtered partition is never copied unless a step needs it. Count, reduce and group-by
+ * run the same steps a slice of rows at a time instead ("fused slices" below), so that
+ * expression temporaries stay in cache; the partials are the same bit for bit.
  *
  * Opened CSV files are kept in a small map keyed by real path, size, mtime and the read
  * digest, reference-counted so that a file closed for room is not under a running job.
@@ -50,6 +52,7 @@ typedef struct open_file {
 
 struct ddf_exec {
     char data_root[PATH_MAX]; /* real path; fixed after new */
+    size_t slice_rows;        /* fixed after new; DDF_EXEC_NO_SLICES: never slice */
     ddf_pool *pool;           /* fixed after new */
     ddf_cache *cache;         /* fixed after new; locks itself */
     pthread_mutex_t lock;     /* guards the fields below */
@@ -91,6 +94,14 @@ int ddf_exec_new(const ddf_exec_options *opt, ddf_exec **out, ddf_error *err)
         rc = ddf_error_setf(err, DDF_EINVAL, "data root %.200s: %s",
                             opt->data_root ? opt->data_root : "(none)",
                             opt->data_root ? strerror(errno) : "not set");
+        goto out_free;
+    }
+    ex->slice_rows = opt->slice_rows ? opt->slice_rows : DDF_EXEC_SLICE_ROWS;
+    if (ex->slice_rows != DDF_EXEC_NO_SLICES && ex->slice_rows % 64 != 0) {
+        /* slices start on a byte of every validity bitmap, and on a group of four rows
+         * of agg.c's float-sum lanes */
+        rc = ddf_error_setf(err, DDF_EINVAL, "slice_rows %zu is not a multiple of 64",
+                            opt->slice_rows);
         goto out_free;
     }
     rc = ddf_cache_new(opt->memory_limit, &ex->cache, err);
@@ -461,31 +472,20 @@ static int one_int_table(const char *name, int64_t v, ddf_table **out, ddf_error
     return DDF_OK;
 }
 
-/* REDUCE: one state per aggregation over the rows, serialized side by side (plan.h). */
-static int reduce_partial(const ddf_plan *plan, const ddf_plan_compiled *c,
-                          const ddf_table *cur, const uint32_t *sel, size_t nsel,
-                          uint64_t part, ddf_arena *scratch, ddf_table **out, ddf_error *err)
+/* REDUCE's partial from its states: each state's table (ddf_agg_states_to_table), side by
+ * side in one row (plan.h). */
+static int reduce_table(const ddf_agg_state *states, size_t n, ddf_arena *scratch,
+                        ddf_table **out, ddf_error *err)
 {
-    size_t n = plan->terminal.naggs;
-    ddf_table **parts = ddf_calloc(n, sizeof(*parts));
+    ddf_table **parts = ddf_calloc(n ? n : 1, sizeof(*parts));
     ddf_table wide = {0};
     int rc = DDF_OK;
 
     *out = NULL;
     if (parts == NULL)
         return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n && rc == DDF_OK; i++) {
-        const ddf_column *col = &cur->columns[c->aggs[i].col];
-        ddf_agg_state st;
-
-        rc = ddf_agg_init(&st, c->aggs[i].kind, col->dtype, scratch, err);
-        if (rc < 0)
-            break;
-        rc = ddf_agg_update(&st, col, sel, nsel, part, err);
-        if (rc == DDF_OK)
-            rc = ddf_agg_states_to_table(&st, 1, &parts[i], err);
-        ddf_agg_fini(&st);
-    }
+    for (size_t i = 0; i < n && rc == DDF_OK; i++)
+        rc = ddf_agg_states_to_table(&states[i], 1, &parts[i], err);
     if (rc == DDF_OK) {
         size_t w = 0;
 
@@ -510,6 +510,50 @@ static int reduce_partial(const ddf_plan *plan, const ddf_plan_compiled *c,
     for (size_t i = 0; i < n; i++)
         ddf_table_free(parts[i]);
     ddf_free(parts);
+    return rc;
+}
+
+/* Initialise one state per aggregation of the plan over the columns of 'cur' (strings
+ * copied into 'arena'); *ninit says how many to fini, on error too. */
+static int reduce_init(const ddf_plan *plan, const ddf_plan_compiled *c, const ddf_table *cur,
+                       ddf_arena *arena, ddf_agg_state *states, size_t *ninit, ddf_error *err)
+{
+    *ninit = 0;
+    for (size_t i = 0; i < plan->terminal.naggs; i++) {
+        int rc = ddf_agg_init(&states[i], c->aggs[i].kind, cur->columns[c->aggs[i].col].dtype,
+                              arena, err);
+        if (rc < 0)
+            return rc;
+        *ninit = i + 1;
+    }
+    return DDF_OK;
+}
+
+static void reduce_fini(ddf_agg_state *states, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ddf_agg_fini(&states[i]);
+}
+
+/* REDUCE: one state per aggregation over the rows, serialized side by side (plan.h). */
+static int reduce_partial(const ddf_plan *plan, const ddf_plan_compiled *c,
+                          const ddf_table *cur, const uint32_t *sel, size_t nsel,
+                          uint64_t part, ddf_arena *scratch, ddf_table **out, ddf_error *err)
+{
+    size_t n = plan->terminal.naggs, ninit;
+    ddf_agg_state *states = ddf_calloc(n ? n : 1, sizeof(*states));
+    int rc;
+
+    *out = NULL;
+    if (states == NULL)
+        return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+    rc = reduce_init(plan, c, cur, scratch, states, &ninit, err);
+    for (size_t i = 0; i < n && rc == DDF_OK; i++)
+        rc = ddf_agg_update(&states[i], &cur->columns[c->aggs[i].col], sel, nsel, part, err);
+    if (rc == DDF_OK)
+        rc = reduce_table(states, n, scratch, out, err);
+    reduce_fini(states, ninit);
+    ddf_free(states);
     return rc;
 }
 
@@ -700,6 +744,277 @@ static int schema_view(const run_ctx *ctx, const ddf_table *t, ddf_table *view,
     return DDF_OK;
 }
 
+/* ---- fused slices ------------------------------------------------------------------ */
+
+/* Terminals that fold rows into one state per partition (count, reduce, group-by) run the
+ * pipeline over consecutive slices of ex->slice_rows rows instead of the whole partition:
+ * a slice is a view of the cached table (slice_column), its filters and assigns write
+ * temporaries of a few KiB into a scratch arena reset per slice, so they stay in L1/L2
+ * instead of streaming partition-sized columns through memory, and the terminal folds
+ * each slice into the one state (agg.h's streams, ddf_groupby_update is cumulative).
+ *
+ * The result is the whole-partition path's, bit for bit: rows reach the state in the same
+ * order, a float sum keeps its lanes across slices (ddf_agg_stream), first/last number
+ * rows from the slice's start. Two differences are handled by not slicing, for the states
+ * that keep the row of their value (first/last, min/max in a full ddf_agg_state): an
+ * assign after a filter is evaluated over the slice's every row with the selection kept
+ * (the whole path materializes the selected rows, so its row numbers are the compacted
+ * ones), and a group-by, whose rows ddf_groupby_update numbers within the table it is
+ * given. Errors: a slice evaluates rows the whole path would not (the assign above) and
+ * meets steps in another order, so on any error the partition runs again whole and
+ * reports what that path says. */
+
+/* Rows [start, start + n) of 'src' as a view in *dst: value pointers advanced by 'start',
+ * the validity bitmap by start / 8 ('start' a multiple of 8) with the slice's nulls
+ * counted, dropped when there are none. String offsets are advanced too, so a slice's
+ * offsets[0] is not 0: readers on this path use offset differences (ddf_column_str). The
+ * one place that knows a column's layout: a new per-row buffer is advanced here. */
+static void slice_column(const ddf_column *src, size_t start, size_t n, ddf_column *dst)
+{
+    *dst = *src;
+    dst->length = n;
+    dst->capacity = n;
+    switch (src->dtype) {
+    case DDF_DTYPE_BOOL:
+        dst->values.b8 = src->values.b8 + start;
+        break;
+    case DDF_DTYPE_STRING:
+        if (src->codes != NULL) /* a dictionary's offsets index its entries, not rows */
+            dst->codes = src->codes + start;
+        else
+            dst->values.offsets = src->values.offsets + start;
+        break;
+    case DDF_DTYPE_NULL:
+        break;
+    default:
+        dst->values.i64 = src->values.i64 + start;
+        break;
+    }
+    dst->null_count = 0;
+    if (src->validity == NULL || src->null_count == 0) {
+        dst->validity = NULL;
+        return;
+    }
+    {
+        const uint8_t *v = src->validity + start / 8;
+        size_t full = n / 8, valid = 0, k = 0;
+        uint64_t w;
+
+        for (; k + 8 <= full; k += 8) {
+            memcpy(&w, v + k, 8);
+            valid += (size_t)__builtin_popcountll(w);
+        }
+        for (; k < full; k++)
+            valid += (size_t)__builtin_popcount(v[k]);
+        if (n & 7)
+            valid += (size_t)__builtin_popcount(v[full] & ((1u << (n & 7)) - 1));
+        dst->null_count = n - valid;
+        dst->validity = dst->null_count ? (uint8_t *)v : NULL;
+    }
+}
+
+/* Whether 'plan' runs in slices over a partition of 'nrows' rows; *lanes says whether the
+ * whole path's terminal sees no selection (agg.h's streams need to know). */
+static bool fusable(const ddf_exec *ex, const ddf_plan *plan, const ddf_plan_compiled *c,
+                    size_t nrows, bool *lanes)
+{
+    const ddf_terminal *t = &plan->terminal;
+    bool filtered = false, compacts = false, work = false, keeps_rows = false;
+
+    if (ex->slice_rows == DDF_EXEC_NO_SLICES || nrows <= ex->slice_rows)
+        return false; /* one slice is the whole partition */
+    if (t->kind != DDF_TERM_COUNT && t->kind != DDF_TERM_REDUCE &&
+        t->kind != DDF_TERM_GROUPBY)
+        return false;
+    for (size_t i = 0; i < plan->nsteps; i++) {
+        if (c->steps[i].kind == DDF_STEP_FILTER) {
+            filtered = true;
+            work = true;
+        } else if (c->steps[i].kind == DDF_STEP_ASSIGN) {
+            compacts |= filtered; /* the whole path materializes the selected rows */
+            filtered = false;
+            work = true;
+        }
+    }
+    if (!work)
+        return false; /* nothing to fuse: the terminal reads the cached columns as is */
+    for (size_t i = 0; t->kind != DDF_TERM_COUNT && i < t->naggs; i++) {
+        ddf_agg_kind k = c->aggs[i].kind;
+
+        /* states that keep the row of their value: first/last, and min/max in a full
+         * state (every reduce; a group-by's of strings, its numbers have compact cells) */
+        if (k == DDF_AGG_FIRST || k == DDF_AGG_LAST)
+            keeps_rows = true;
+        else if ((k == DDF_AGG_MIN || k == DDF_AGG_MAX) &&
+                 (t->kind == DDF_TERM_REDUCE ||
+                  c->out->fields[c->aggs[i].col].dtype == DDF_DTYPE_STRING))
+            keeps_rows = true;
+    }
+    if (keeps_rows && (compacts || t->kind == DDF_TERM_GROUPBY))
+        return false;
+    *lanes = !filtered;
+    return true;
+}
+
+/* What one partition's slices fold into. */
+typedef struct fold {
+    uint64_t rows;            /* rows out of the pipeline so far */
+    bool started;             /* states made (on the first slice: they need its dtypes) */
+    ddf_agg_state *states;    /* REDUCE: plan->terminal.naggs */
+    ddf_agg_stream *streams;
+    size_t ninit;             /* states to fini */
+    ddf_groupby *gb;          /* GROUPBY */
+} fold;
+
+/* Fold the rows 'sel' of slice 'cur' (rows from 'start' of the partition) in. */
+static int fold_slice(run_ctx *ctx, const ddf_plan_part *pp, fold *f, const ddf_table *cur,
+                      const uint32_t *sel, size_t nsel, size_t start, bool lanes,
+                      ddf_arena *keep, ddf_error *err)
+{
+    const ddf_plan *plan = ctx->plan;
+    const ddf_plan_compiled *c = ctx->compiled;
+    const ddf_terminal *t = &plan->terminal;
+    int rc = DDF_OK;
+
+    f->rows += sel ? nsel : cur->nrows;
+    if (t->kind == DDF_TERM_REDUCE) {
+        if (!f->started) {
+            size_t n = t->naggs ? t->naggs : 1;
+
+            f->states = ddf_arena_calloc(keep, n, sizeof(*f->states));
+            f->streams = ddf_arena_calloc(keep, n, sizeof(*f->streams));
+            if (f->states == NULL || f->streams == NULL)
+                return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+            f->started = true;
+            rc = reduce_init(plan, c, cur, keep, f->states, &f->ninit, err);
+            for (size_t i = 0; i < f->ninit; i++)
+                ddf_agg_stream_init(&f->streams[i], &f->states[i], lanes);
+        }
+        for (size_t i = 0; i < t->naggs && rc == DDF_OK; i++)
+            rc = ddf_agg_stream_update(&f->streams[i], &f->states[i],
+                                       &cur->columns[c->aggs[i].col], sel, nsel, pp->index,
+                                       start, err);
+    } else if (t->kind == DDF_TERM_GROUPBY) {
+        if (!f->started) {
+            f->started = true;
+            rc = ddf_groupby_new(cur, c->keys, t->nkeys, c->aggs, t->naggs, t->dropna, &f->gb,
+                                 err);
+        }
+        if (rc == DDF_OK)
+            rc = ddf_groupby_update(f->gb, cur, sel, nsel, pp->index, err);
+    }
+    return rc;
+}
+
+/* The partial of what 'f' folded. */
+static int fold_finish(run_ctx *ctx, fold *f, ddf_arena *keep, ddf_table **out,
+                       ddf_error *err)
+{
+    const ddf_terminal *t = &ctx->plan->terminal;
+
+    switch (t->kind) {
+    case DDF_TERM_REDUCE:
+        for (size_t i = 0; i < f->ninit; i++)
+            ddf_agg_stream_finish(&f->streams[i], &f->states[i]);
+        return reduce_table(f->states, t->naggs, keep, out, err);
+    case DDF_TERM_GROUPBY:
+        return ddf_groupby_to_table(f->gb, out, err);
+    default:
+        return one_int_table("count", (int64_t)f->rows, out, err);
+    }
+}
+
+/* The pipeline over rows [start, start + n) of 'in' and the fold of its result. 'view'
+ * is the slice's table, its columns rewritten here. */
+static int run_slice(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *in,
+                     ddf_table *view, size_t start, size_t n, bool lanes, fold *f,
+                     ddf_arena *scratch, ddf_arena *keep, ddf_error *err)
+{
+    const ddf_plan *plan = ctx->plan;
+    const ddf_plan_compiled *c = ctx->compiled;
+    const ddf_table *cur = view;
+    uint32_t *sel = NULL;
+    size_t nsel = 0;
+    int rc = DDF_OK;
+
+    view->nrows = n;
+    for (size_t k = 0; k < in->ncols; k++)
+        slice_column(&in->columns[k], start, n, &view->columns[k]);
+    for (size_t i = 0; i < plan->nsteps && rc == DDF_OK; i++) {
+        const ddf_plan_cstep *cs = &c->steps[i];
+        ddf_table *t = NULL;
+
+        switch (cs->kind) {
+        case DDF_STEP_FILTER: {
+            uint32_t *rows;
+            size_t k;
+
+            rc = ddf_eval_filter(cs->expr, cur, sel, nsel, scratch, &rows, &k, err);
+            if (rc == DDF_OK) {
+                sel = rows;
+                nsel = k;
+            }
+            break;
+        }
+        case DDF_STEP_ASSIGN:
+            /* over every row of the slice, the selection kept (see above) */
+            rc = assign_view(cur, plan->steps[i].name, cs->expr, scratch, &t, err);
+            if (rc > 0)
+                rc = ddf_error_setf(err, DDF_ETOOBIG, "too many columns");
+            break;
+        case DDF_STEP_SELECT:
+            rc = select_view(cur, cs->cols, cs->ncols, scratch, &t, err);
+            break;
+        }
+        if (rc == DDF_OK && t)
+            cur = t;
+    }
+    if (rc == DDF_OK)
+        rc = fold_slice(ctx, pp, f, cur, sel, nsel, start, lanes, keep, err);
+    return rc;
+}
+
+/* The pipeline and terminal over 'in' in slices (fusable() said yes). DDF_OK with
+ * r->table set, or a negative code after which the caller runs the partition whole. */
+static int run_sliced(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *in, bool lanes,
+                      ddf_exec_result *r)
+{
+    size_t step = ctx->ex->slice_rows;
+    ddf_arena *scratch = ddf_arena_new(), *keep = ddf_arena_new();
+    ddf_table view = {0};
+    fold f = {0};
+    int rc = DDF_OK;
+
+    if (scratch == NULL || keep == NULL) {
+        rc = ddf_error_setf(&r->err, DDF_ENOMEM, "out of memory");
+        goto out;
+    }
+    view.arena = in->arena; /* borrowed: a view is never freed */
+    view.ncols = in->ncols;
+    view.names = in->names;
+    view.columns = ddf_arena_calloc(keep, in->ncols ? in->ncols : 1, sizeof(ddf_column));
+    if (view.columns == NULL) {
+        rc = ddf_error_setf(&r->err, DDF_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t start = 0; start < in->nrows && rc == DDF_OK; start += step) {
+        ddf_arena_rewind(scratch); /* the last slice's buffers, still in cache */
+        rc = run_slice(ctx, pp, in, &view, start, in->nrows - start < step ? in->nrows - start
+                                                                          : step,
+                       lanes, &f, scratch, keep, &r->err);
+    }
+    if (rc == DDF_OK) {
+        rc = fold_finish(ctx, &f, keep, &r->table, &r->err);
+        r->rows_out = f.rows;
+    }
+out:
+    reduce_fini(f.states, f.ninit);
+    ddf_groupby_free(f.gb);
+    ddf_arena_free(keep);
+    ddf_arena_free(scratch);
+    return rc;
+}
+
 static void run_job(void *arg, size_t i)
 {
     run_ctx *ctx = arg;
@@ -715,11 +1030,24 @@ static void run_job(void *arg, size_t i)
         const ddf_table *t = ddf_cache_entry_table(entry);
         ddf_table view = {0};
 
+        bool lanes = true;
+
         if (ctx->file_hash != 0 && !schema_order(ctx, t))
             rc = schema_view(ctx, t, &view, &r->err);
         if (rc == DDF_OK) {
+            const ddf_table *in = view.columns ? &view : t;
+
             r->rows_read = t->nrows;
-            rc = run_pipeline(ctx, pp, view.columns ? &view : t, r);
+            rc = fusable(ctx->ex, ctx->plan, ctx->compiled, in->nrows, &lanes)
+                     ? run_sliced(ctx, pp, in, lanes, r)
+                     : 1;
+            if (rc < 0) { /* run whole: its error, or its result (see fused slices) */
+                ddf_table_free(r->table);
+                r->table = NULL;
+                ddf_error_init(&r->err);
+            }
+            if (rc != DDF_OK)
+                rc = run_pipeline(ctx, pp, in, r);
         }
         ddf_free(view.names);
         ddf_free(view.columns);

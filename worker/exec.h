@@ -7,7 +7,9 @@
  * partition as one job: get the parsed table (cache hit, or ddf_csv_read_block and
  * insert), run the pipeline fused over it (filters narrow a selection vector without
  * copying, select is a zero-copy view, assign materializes the selected rows plus the new
- * column), then the terminal step's partial (the table of plan.h's list).
+ * column), then the terminal step's partial (the table of plan.h's list). Terminals that
+ * fold rows into a state (count, reduce, group-by) run the pipeline a slice of rows at a
+ * time instead, so the expression temporaries of a slice stay in cache (exec.c).
  *
  * Memory: 'memory_limit' is the budget of the cache. A partition whose parsed table alone
  * is larger than the budget fails (DDF_ETOOBIG naming the budget) and is not kept; the
@@ -40,12 +42,20 @@ typedef struct ddf_exec_options {
     size_t stack_bytes;        /* per pool thread; 0 (default): DDF_POOL_STACK_BYTES */
     const char *data_root;     /* files are read (and written) only under it; copied.
                                   Default "/" */
+    size_t slice_rows;         /* rows per fused slice, a multiple of 64; 0 (default):
+                                  DDF_EXEC_SLICE_ROWS; DDF_EXEC_NO_SLICES: whole
+                                  partitions only (tests compare the two) */
 } ddf_exec_options;
+
+/* Rows per slice of the fused pipeline: 64 KiB per float64 temporary, so an
+ * expression's temporaries stay in L2 (measured: docs/benchmarks.md, "Fused slices"). */
+#define DDF_EXEC_SLICE_ROWS 8192
+#define DDF_EXEC_NO_SLICES SIZE_MAX
 
 void ddf_exec_options_init(ddf_exec_options *opt);
 
 /* Start the pool and create the cache. DDF_EINVAL (bad thread count, a data root that does
- * not resolve), DDF_ENOMEM; on error *out is NULL. */
+ * not resolve, slice_rows not a multiple of 64), DDF_ENOMEM; on error *out is NULL. */
 int ddf_exec_new(const ddf_exec_options *opt, ddf_exec **out, ddf_error *err);
 
 /* Stop the threads and free the cache and the files. NULL is a no-op. */

@@ -772,9 +772,90 @@ static void test_agg_serialization_fails_cleanly_at_every_allocation(void **stat
     assert_true(n > 3); /* failures were injected before it succeeded */
 }
 
+/* ddf_agg_stream: a partition fed in slices of any size, with or without a selection,
+ * gives the state one ddf_agg_update over all of it gives, bit for bit. */
+static void test_agg_stream_of_slices_equals_one_update(void **state)
+{
+    enum { N = 1003 };
+    static const ddf_agg_kind kinds[] = {DDF_AGG_SUM, DDF_AGG_MEAN, DDF_AGG_VAR,
+                                         DDF_AGG_FIRST, DDF_AGG_LAST, DDF_AGG_MIN};
+    static const size_t cuts[][4] = {{64, 128, 512, 960}, {3, 7, 64, 65}, {1, 2, 3, 1000}};
+    ddf_arena *a = ddf_arena_new();
+    double v[N];
+    bool nul[N];
+    uint32_t sel[N];
+    size_t nsel = 0;
+    ddf_error err;
+
+    (void)state;
+    for (size_t i = 0; i < N; i++) {
+        v[i] = (double)((i * 7919) % 1000) / 3.0 - 100.0 + (i % 29 == 0 ? 1e15 : 0);
+        if (i % 31 == 4)
+            v[i] = NAN;
+        nul[i] = i % 17 == 3;
+        if (i % 3 != 1)
+            sel[nsel++] = (uint32_t)i;
+    }
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+        for (size_t cut = 0; cut < 3; cut++)
+            for (int selected = 0; selected < 2; selected++) {
+                /* the whole: unselected, or the selected rows compacted into a column */
+                double cv[N];
+                bool cn[N];
+                ddf_column whole = float_col(a, v, nul, N);
+                ddf_agg_state one, st;
+                ddf_agg_stream s;
+                size_t prev = 0, j = 0;
+
+                if (selected) {
+                    for (size_t i = 0; i < nsel; i++) {
+                        cv[i] = v[sel[i]];
+                        cn[i] = nul[sel[i]];
+                    }
+                    whole = float_col(a, cv, cn, nsel);
+                }
+                assert_int_equal(ddf_agg_init(&one, kinds[k], DDF_DTYPE_FLOAT64, a, &err), 0);
+                assert_int_equal(ddf_agg_update(&one, &whole, NULL, 0, 5, &err), DDF_OK);
+                assert_int_equal(ddf_agg_init(&st, kinds[k], DDF_DTYPE_FLOAT64, a, &err), 0);
+                ddf_agg_stream_init(&s, &st, true);
+                for (size_t p = 0; p <= 4; p++) {
+                    size_t end = p < 4 ? cuts[cut][p] : N;
+                    bool sn[N];
+                    ddf_column slice;
+
+                    for (size_t i = prev; i < end; i++)
+                        sn[i - prev] = nul[i];
+                    slice = float_col(a, v + prev, sn, end - prev);
+                    if (selected) {
+                        uint32_t rel[N];
+                        size_t m = 0;
+
+                        for (; j < nsel && sel[j] < end; j++)
+                            rel[m++] = sel[j] - (uint32_t)prev;
+                        assert_int_equal(ddf_agg_stream_update(&s, &st, &slice, rel, m, 5, prev,
+                                                               &err), DDF_OK);
+                    } else {
+                        assert_int_equal(ddf_agg_stream_update(&s, &st, &slice, NULL, 0, 5, prev,
+                                                               &err), DDF_OK);
+                    }
+                    prev = end;
+                }
+                ddf_agg_stream_finish(&s, &st);
+                assert_int_equal(st.count, one.count);
+                assert_memory_equal(&st.fa, &one.fa, sizeof(double));
+                assert_memory_equal(&st.fb, &one.fb, sizeof(double));
+                if (!selected) /* positions: the rows of the partition */
+                    assert_int_equal(st.row, one.row);
+                ddf_agg_fini(&one);
+                ddf_agg_fini(&st);
+            }
+    ddf_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_agg_stream_of_slices_equals_one_update),
         cmocka_unit_test(test_agg_int_column_with_nulls_matches_pandas),
         cmocka_unit_test(test_agg_float_column_skips_nan_and_nulls),
         cmocka_unit_test(test_agg_bool_sum_counts_true_and_mean_is_a_fraction),

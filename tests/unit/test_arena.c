@@ -737,9 +737,48 @@ static void test_arena_allocation_failure_leaves_a_valid_freeable_arena(void **s
     assert_true(n > 40); /* the workload really allocates many times */
 }
 
+/* rewind keeps the blocks: the same sizes again reuse them (no new bytes), the contents
+ * are the new ones, and free releases the kept blocks too (ASan checks). */
+static void test_arena_rewind_reuses_its_blocks(void **state)
+{
+    ddf_arena *a = ddf_arena_new();
+    unsigned char *big1, *big2, *small;
+    size_t held;
+
+    (void)state;
+    for (int round = 0; round < 4; round++) {
+        big1 = ddf_arena_alloc(a, 65536);
+        big2 = ddf_arena_alloc(a, 8 * 8192);
+        small = ddf_arena_alloc(a, 100);
+        assert_non_null(big1);
+        assert_non_null(big2);
+        assert_non_null(small);
+        fill(big1, 65536, 1);
+        fill(big2, 8 * 8192, 2);
+        fill(small, 100, 3);
+        assert_true(holds(big1, 65536, 1) && holds(big2, 8 * 8192, 2) && holds(small, 100, 3));
+        if (round == 0)
+            held = ddf_arena_bytes(a);
+        else
+            assert_int_equal(ddf_arena_bytes(a), held);
+        ddf_arena_rewind(a);
+        assert_int_equal(ddf_arena_bytes(a), held);
+    }
+    /* a larger request than any kept block still gets one */
+    big1 = ddf_arena_alloc(a, 200000);
+    assert_non_null(big1);
+    fill(big1, 200000, 4);
+    assert_true(ddf_arena_bytes(a) > held);
+    ddf_arena_rewind(NULL);
+    ddf_arena_reset(a);
+    assert_int_equal(ddf_arena_bytes(a), 0);
+    ddf_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena_rewind_reuses_its_blocks),
         cmocka_unit_test(test_arena_new_arena_holds_no_bytes_and_free_of_null_is_a_no_op),
         cmocka_unit_test_teardown(test_arena_shrink_and_release_dedicated_blocks, restore_libc),
         cmocka_unit_test(test_arena_many_small_allocations_keep_their_bytes),

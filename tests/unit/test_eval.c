@@ -594,6 +594,47 @@ static void test_eval_astype_float_to_string_matches_python_str(void **state)
     ddf_table_free(t);
 }
 
+/* isin over strings of every length the hash reads differently (0, 1-3, 4-7, 8, 9-16, 17+):
+ * a row is in the list exactly when some literal has its bytes, whatever the prefix or
+ * suffix it shares with one that is not. */
+static void test_eval_isin_strings_of_every_length(void **state)
+{
+    static const char *const rows[] = {
+        "", "a", "ab", "abc", "abd", "abcd", "abce", "abcdefg", "abcdefh", "abcdefgh",
+        "bbcdefgh", "abcdefghi", "abcdefghij0123", "abcdefghij0124", "abcdefghij012345",
+        "abcdefghij0123456789xyz", "abcdefghij0123456789xyZ", "\xc3\xa9t\xc3\xa9",
+    };
+    /* in the list: every other row */
+    const char *text = "s in ['', 'ab', 'abd', 'abce', 'abcdefh', 'bbcdefgh', "
+                       "'abcdefghij0123', 'abcdefghij012345', 'abcdefghij0123456789xyZ']";
+    const char *want = "101010101010101010";
+    size_t n = sizeof(rows) / sizeof(rows[0]);
+    ddf_table *t = ddf_table_new(1);
+    ddf_arena *arena = ddf_arena_new();
+    ddf_schema *schema;
+    ddf_expr *e = NULL;
+    ddf_error err;
+    ddf_column out;
+
+    (void)state;
+    assert_non_null(t);
+    assert_int_equal(ddf_table_set_column(t, 0, "s", 1, DDF_DTYPE_STRING), DDF_OK);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(ddf_column_append_str(&t->columns[0], t->arena, rows[k],
+                                               strlen(rows[k])), DDF_OK);
+    t->nrows = n;
+    schema = ddf_test_schema_of(t);
+    assert_int_equal(ddf_expr_parse(text, strlen(text), arena, &e, &err), DDF_OK);
+    assert_int_equal(ddf_expr_check(e, schema, &err), DDF_OK);
+    assert_int_equal(ddf_eval(e, t, NULL, 0, arena, &out, &err), DDF_OK);
+    for (size_t k = 0; k < n; k++)
+        if (out.values.b8[k] != want[k] - '0')
+            fail_msg("'%s': got %d", rows[k], out.values.b8[k]);
+    ddf_arena_free(arena);
+    ddf_schema_free(schema);
+    ddf_table_free(t);
+}
+
 /* ---- randomized: vectorized results against a scalar reference, row by row ---- */
 
 static uint64_t rng_state;
@@ -975,6 +1016,7 @@ static void test_eval_random_expressions_match_a_scalar_reference(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eval_isin_strings_of_every_length),
         cmocka_unit_test_setup_teardown(test_eval_int_arithmetic_wraps_and_propagates_nulls, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_eval_floordiv_and_mod_follow_python_signs, setup,

@@ -1,7 +1,8 @@
 /* test_exec.c - the executor end to end on generated CSV files: every terminal kind,
  * merged as the client merges partials, equals the same kernels run in one pass over the
  * whole file (ddf_csv_read_file); cache hits on a second run; eviction and the memory
- * budget; widening and pinned-dtype errors per partition; allocation failures. */
+ * budget; widening and pinned-dtype errors per partition; allocation failures; fused
+ * slices giving the whole-partition partials bit for bit. */
 #include "exec.h"
 
 #include "agg.h"
@@ -1075,6 +1076,355 @@ static void test_exec_fails_cleanly_without_memory(void **state)
     fixture_free(fx);
 }
 
+
+/* ---- fused slices: the same partials as whole partitions -------------------------- */
+
+static ddf_exec *exec_sliced(fixture *fx, size_t slice_rows)
+{
+    ddf_exec_options opt;
+    ddf_exec *ex;
+    ddf_error err;
+
+    ddf_exec_options_init(&opt);
+    opt.threads = 2;
+    opt.data_root = fx->root;
+    opt.slice_rows = slice_rows;
+    assert_int_equal(ddf_exec_new(&opt, &ex, &err), DDF_OK);
+    return ex;
+}
+
+/* Where two tables first differ, for the failure message. */
+static const char *first_difference(const ddf_table *a, const ddf_table *b)
+{
+    static __thread char msg[200];
+
+    if (a->ncols != b->ncols || a->nrows != b->nrows) {
+        snprintf(msg, sizeof(msg), "%zux%zu vs %zux%zu", a->nrows, a->ncols, b->nrows,
+                 b->ncols);
+        return msg;
+    }
+    for (size_t c = 0; c < a->ncols; c++)
+        for (size_t r = 0; r < a->nrows; r++)
+            if (!ddf_column_value_equal(&a->columns[c], r, &b->columns[c], r)) {
+                snprintf(msg, sizeof(msg), "column %s row %zu: %.17g vs %.17g (i64 %lld vs %lld)",
+                         a->names[c], r,
+                         a->columns[c].dtype == DDF_DTYPE_FLOAT64 ? a->columns[c].values.f64[r] : 0,
+                         b->columns[c].dtype == DDF_DTYPE_FLOAT64 ? b->columns[c].values.f64[r] : 0,
+                         a->columns[c].dtype == DDF_DTYPE_INT64 ? (long long)a->columns[c].values.i64[r] : 0,
+                         b->columns[c].dtype == DDF_DTYPE_INT64 ? (long long)b->columns[c].values.i64[r] : 0);
+                return msg;
+            }
+    return "names";
+}
+
+/* Run fx->plan on whole partitions and in slices of 64 and 192 rows: every partition's
+ * status, message, rows and partial table must be the same, bit for bit (floats compare
+ * by bits in ddf_table_equal). */
+static void assert_slices_match_whole(fixture *fx)
+{
+    static const size_t sizes[] = {DDF_EXEC_NO_SLICES, 64, 192};
+    ddf_exec_result *res[3];
+    ddf_error err;
+
+    assert_int_equal(ddf_plan_validate(&fx->plan, fx->root, &err), DDF_OK);
+    for (size_t k = 0; k < 3; k++) {
+        ddf_exec *ex = exec_sliced(fx, sizes[k]);
+
+        assert_int_equal(ddf_exec_run(ex, &fx->plan, &res[k], &err), DDF_OK);
+        ddf_exec_free(ex);
+    }
+    for (size_t k = 1; k < 3; k++)
+        for (size_t i = 0; i < fx->nsplits; i++) {
+            assert_true(res[0][i].rows_read > sizes[k]); /* so the slices really ran */
+            assert_int_equal(res[k][i].status, res[0][i].status);
+            assert_string_equal(res[k][i].err.msg, res[0][i].err.msg);
+            assert_int_equal(res[k][i].rows_out, res[0][i].rows_out);
+            if (res[0][i].status == DDF_OK && !ddf_table_equal(res[k][i].table, res[0][i].table))
+                fail_msg("slices of %zu rows: partition %zu differs: %s", sizes[k], i,
+                         first_difference(res[k][i].table, res[0][i].table));
+        }
+    for (size_t k = 0; k < 3; k++)
+        ddf_exec_results_free(res[k], fx->nsplits);
+}
+
+static void set_steps(fixture *fx, const ddf_step *steps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fx->steps[i] = steps[i];
+    fx->plan.steps = fx->steps;
+    fx->plan.nsteps = n;
+}
+
+/* Partitions of about 1300 rows, not a multiple of the slice: the last slice ends inside
+ * a validity byte; qty, price and ok hold nulls, region strings with quotes and newlines. */
+static fixture *slices_fixture(void)
+{
+    fixture *fx = fixture_new(5000, 40000);
+
+    assert_true(fx->nsplits >= 3);
+    return fx;
+}
+
+static void test_exec_slices_reduce_every_kind_over_an_assign(void **state)
+{
+    fixture *fx = slices_fixture();
+    static const ddf_plan_agg aggs[] = {
+        {"total", DDF_AGG_COUNT}, {"total", DDF_AGG_SIZE},  {"total", DDF_AGG_SUM},
+        {"total", DDF_AGG_MEAN},  {"total", DDF_AGG_MIN},   {"total", DDF_AGG_MAX},
+        {"total", DDF_AGG_STD},   {"total", DDF_AGG_VAR},   {"total", DDF_AGG_FIRST},
+        {"total", DDF_AGG_LAST},  {"total", DDF_AGG_NUNIQUE}, {"qty", DDF_AGG_SUM},
+        {"qty", DDF_AGG_FIRST},   {"qty", DDF_AGG_LAST},    {"region", DDF_AGG_MIN},
+        {"region", DDF_AGG_MAX},  {"region", DDF_AGG_FIRST}, {"region", DDF_AGG_LAST},
+        {"region", DDF_AGG_NUNIQUE}, {"ok", DDF_AGG_SUM},   {"ok", DDF_AGG_MEAN},
+        {"price", DDF_AGG_SUM},   {"n", DDF_AGG_SUM},       {"n", DDF_AGG_MAX},
+    };
+    const ddf_step steps[] = {
+        {.kind = DDF_STEP_ASSIGN, .name = "total", .expr = "price * qty * (1 - price / 1000)"},
+        {.kind = DDF_STEP_ASSIGN, .name = "n", .expr = "qty * 3 - id"},
+    };
+
+    (void)state;
+    set_steps(fx, steps, 2);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_REDUCE, .aggs = aggs,
+                                       .naggs = sizeof(aggs) / sizeof(aggs[0])};
+    assert_slices_match_whole(fx);
+    fixture_free(fx);
+}
+
+static void test_exec_slices_filter_then_reduce(void **state)
+{
+    fixture *fx = slices_fixture();
+    static const ddf_plan_agg aggs[] = {
+        {"price", DDF_AGG_SUM}, {"price", DDF_AGG_MEAN}, {"price", DDF_AGG_STD},
+        {"price", DDF_AGG_FIRST}, {"price", DDF_AGG_LAST}, {"qty", DDF_AGG_SUM},
+        {"region", DDF_AGG_MAX}, {"id", DDF_AGG_COUNT},
+    };
+    const ddf_step steps[] = {
+        {.kind = DDF_STEP_FILTER, .expr = "qty > 0 or isnull(price)"},
+    };
+
+    (void)state;
+    set_steps(fx, steps, 1);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_REDUCE, .aggs = aggs, .naggs = 8};
+    assert_slices_match_whole(fx);
+    fixture_free(fx);
+}
+
+/* A filter before an assign: the whole path compacts the selected rows, so a float sum
+ * takes its lanes over them (agg.h's streams keep that order across slices); with
+ * first/last the partition runs whole. */
+static void test_exec_slices_filter_assign_reduce(void **state)
+{
+    fixture *fx = slices_fixture();
+    static const ddf_plan_agg sums[] = {
+        {"total", DDF_AGG_SUM}, {"total", DDF_AGG_MEAN}, {"price", DDF_AGG_SUM},
+        {"total", DDF_AGG_VAR}, {"region", DDF_AGG_NUNIQUE},
+    };
+    static const ddf_plan_agg firsts[] = {{"total", DDF_AGG_SUM}, {"total", DDF_AGG_FIRST},
+                                          {"region", DDF_AGG_MIN}};
+    const ddf_step steps[] = {
+        {.kind = DDF_STEP_FILTER, .expr = "qty > -3"},
+        {.kind = DDF_STEP_ASSIGN, .name = "total", .expr = "qty * price + 0.1"},
+        {.kind = DDF_STEP_SELECT, .columns = (const char *const[]){"total", "price", "region"},
+         .ncolumns = 3},
+    };
+
+    (void)state;
+    set_steps(fx, steps, 3);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_REDUCE, .aggs = sums, .naggs = 5};
+    assert_slices_match_whole(fx);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_REDUCE, .aggs = firsts, .naggs = 3};
+    assert_slices_match_whole(fx);
+    fixture_free(fx);
+}
+
+static void test_exec_slices_groupby_after_assign_and_filter(void **state)
+{
+    fixture *fx = slices_fixture();
+    static const ddf_plan_agg aggs[] = {
+        {"total", DDF_AGG_SUM}, {"price", DDF_AGG_MEAN}, {"ok", DDF_AGG_COUNT},
+        {"total", DDF_AGG_VAR}, {"qty", DDF_AGG_NUNIQUE}, {"total", DDF_AGG_MAX},
+        {"ok", DDF_AGG_MIN},
+    };
+    /* these keep rows (first, min of strings): the partitions run whole */
+    static const ddf_plan_agg with_first[] = {{"total", DDF_AGG_SUM}, {"qty", DDF_AGG_FIRST},
+                                              {"region", DDF_AGG_MIN}};
+    const ddf_step steps[] = {
+        {.kind = DDF_STEP_ASSIGN, .name = "total", .expr = "qty * price"},
+        {.kind = DDF_STEP_FILTER, .expr = "total > 10 or isnull(total)"},
+    };
+
+    (void)state;
+    set_steps(fx, steps, 2);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_GROUPBY,
+                                       .keys = (const char *const[]){"region"}, .nkeys = 1,
+                                       .aggs = aggs, .naggs = 7, .dropna = true};
+    assert_slices_match_whole(fx);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_GROUPBY,
+                                       .keys = (const char *const[]){"ok", "region"},
+                                       .nkeys = 2, .aggs = aggs, .naggs = 7, .dropna = false};
+    assert_slices_match_whole(fx);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_GROUPBY,
+                                       .keys = (const char *const[]){"region"}, .nkeys = 1,
+                                       .aggs = with_first, .naggs = 3, .dropna = true};
+    assert_slices_match_whole(fx);
+    fixture_free(fx);
+}
+
+/* String columns in slices: their offsets start past 0. */
+static void test_exec_slices_string_columns(void **state)
+{
+    fixture *fx = slices_fixture();
+    static const ddf_plan_agg aggs[] = {
+        {"tag", DDF_AGG_MIN}, {"tag", DDF_AGG_MAX}, {"tag", DDF_AGG_FIRST},
+        {"tag", DDF_AGG_LAST}, {"tag", DDF_AGG_NUNIQUE}, {"tag", DDF_AGG_COUNT},
+    };
+    static const ddf_plan_agg count[] = {{"id", DDF_AGG_COUNT}, {"price", DDF_AGG_SUM}};
+    static const ddf_plan_agg sliced[] = {{"tag", DDF_AGG_NUNIQUE}, {"tag", DDF_AGG_COUNT},
+                                          {"region", DDF_AGG_NUNIQUE}};
+    const ddf_step steps[] = {
+        {.kind = DDF_STEP_FILTER, .expr = "not startswith(region, 'EU') or qty > 4"},
+        {.kind = DDF_STEP_ASSIGN, .name = "tag",
+         .expr = "upper(region) + '-' + astype(qty, 'str')"},
+    };
+
+    (void)state;
+    set_steps(fx, steps, 2);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_REDUCE, .aggs = aggs, .naggs = 6};
+    assert_slices_match_whole(fx); /* min/max/first/last after a filter: run whole */
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_REDUCE, .aggs = sliced, .naggs = 3};
+    assert_slices_match_whole(fx);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_GROUPBY,
+                                       .keys = (const char *const[]){"tag"}, .nkeys = 1,
+                                       .aggs = count, .naggs = 2, .dropna = false};
+    assert_slices_match_whole(fx);
+    fixture_free(fx);
+}
+
+static void test_exec_slices_count(void **state)
+{
+    fixture *fx = slices_fixture();
+    const ddf_step filter[] = {{.kind = DDF_STEP_FILTER, .expr = "qty > 2 and ok"}};
+    const ddf_step assign[] = {{.kind = DDF_STEP_ASSIGN, .name = "x", .expr = "qty + 1"}};
+
+    (void)state;
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_COUNT};
+    set_steps(fx, filter, 1);
+    assert_slices_match_whole(fx);
+    set_steps(fx, assign, 1);
+    assert_slices_match_whole(fx);
+    fixture_free(fx);
+}
+
+/* An error in a slice runs the partition whole, whose error is the one reported (rows of
+ * the whole partition, the step the whole path meets first). */
+static void test_exec_slices_report_the_whole_paths_error(void **state)
+{
+    fixture *fx = slices_fixture();
+    static const ddf_plan_agg aggs[] = {{"bad", DDF_AGG_SUM}};
+    const ddf_step steps[] = {
+        {.kind = DDF_STEP_ASSIGN, .name = "bad", .expr = "astype(region, 'int64')"},
+    };
+    /* the filter drops the rows astype cannot read: the whole path succeeds, a slice
+     * evaluating the assign over all its rows fails and falls back */
+    const ddf_step filtered[] = {
+        {.kind = DDF_STEP_FILTER, .expr = "region == ''"},
+        {.kind = DDF_STEP_ASSIGN, .name = "bad", .expr = "astype(astype(id, 'str'), 'int64')"},
+        {.kind = DDF_STEP_ASSIGN, .name = "bad", .expr = "astype(region + '7', 'int64')"},
+    };
+    ddf_exec *ex = exec_sliced(fx, 64);
+    ddf_exec_result *res;
+    ddf_error err;
+
+    (void)state;
+    set_steps(fx, steps, 1);
+    fx->plan.terminal = (ddf_terminal){.kind = DDF_TERM_REDUCE, .aggs = aggs, .naggs = 1};
+    assert_slices_match_whole(fx);
+    assert_int_equal(ddf_plan_validate(&fx->plan, fx->root, &err), DDF_OK);
+    assert_int_equal(ddf_exec_run(ex, &fx->plan, &res, &err), DDF_OK);
+    assert_int_equal(res[0].status, DDF_EINVAL);
+    ddf_exec_results_free(res, fx->nsplits);
+    set_steps(fx, filtered, 3);
+    assert_slices_match_whole(fx);
+    assert_int_equal(ddf_plan_validate(&fx->plan, fx->root, &err), DDF_OK);
+    assert_int_equal(ddf_exec_run(ex, &fx->plan, &res, &err), DDF_OK);
+    for (size_t i = 0; i < fx->nsplits; i++)
+        assert_int_equal(res[i].status, DDF_OK);
+    ddf_exec_results_free(res, fx->nsplits);
+    ddf_exec_free(ex);
+    fixture_free(fx);
+}
+
+static void test_exec_slices_refuse_a_size_off_64(void **state)
+{
+    ddf_exec_options opt;
+    ddf_exec *ex;
+    ddf_error err;
+
+    (void)state;
+    ddf_exec_options_init(&opt);
+    opt.slice_rows = 100;
+    assert_int_equal(ddf_exec_new(&opt, &ex, &err), DDF_EINVAL);
+    assert_null(ex);
+    assert_string_equal(err.msg, "slice_rows 100 is not a multiple of 64");
+}
+
+/* Allocation failures inside slices (and the whole run they fall back to) fail the
+ * partition with DDF_ENOMEM and leak nothing. */
+static void test_exec_slices_fail_cleanly_without_memory(void **state)
+{
+    fixture *fx = fixture_new(400, 100000);
+    ddf_exec *ex = exec_sliced(fx, 64);
+    static const ddf_plan_agg aggs[] = {{"total", DDF_AGG_SUM}, {"region", DDF_AGG_NUNIQUE}};
+    const ddf_terminal terms[] = {
+        {.kind = DDF_TERM_GROUPBY, .keys = (const char *const[]){"region"}, .nkeys = 1,
+         .aggs = aggs, .naggs = 2, .dropna = true},
+        {.kind = DDF_TERM_REDUCE, .aggs = aggs, .naggs = 2},
+        {.kind = DDF_TERM_COUNT},
+    };
+    const ddf_step steps[] = {
+        {.kind = DDF_STEP_FILTER, .expr = "qty > 0 or isnull(price)"},
+        {.kind = DDF_STEP_ASSIGN, .name = "total", .expr = "qty * price"},
+    };
+    long failures = 0;
+
+    (void)state;
+    set_steps(fx, steps, 2);
+    for (size_t t = 0; t < sizeof(terms) / sizeof(terms[0]); t++) {
+        fx->plan.terminal = terms[t];
+        for (long n = 0;; n++) {
+            ddf_exec_result *res;
+            ddf_error err;
+            bool all_ok = true;
+            int rc;
+
+            ddf_test_fail_after(n);
+            rc = ddf_exec_run(ex, &fx->plan, &res, &err);
+            ddf_test_fail_after(-1);
+            if (rc < 0) {
+                assert_int_equal(rc, DDF_ENOMEM);
+                failures++;
+                continue;
+            }
+            for (size_t i = 0; i < fx->nsplits; i++) {
+                if (res[i].status == DDF_OK)
+                    continue;
+                all_ok = false;
+                if (res[i].status != DDF_ENOMEM)
+                    fail_msg("allocation %ld: partition %zu: %s: %s", n, i,
+                             ddf_err_name(res[i].status), res[i].err.msg);
+            }
+            ddf_exec_results_free(res, fx->nsplits);
+            if (all_ok)
+                break;
+            failures++;
+        }
+    }
+    assert_true(failures > 10);
+    ddf_exec_free(ex);
+    fixture_free(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1094,6 +1444,15 @@ int main(void)
         cmocka_unit_test(test_exec_serves_concurrent_plans_over_an_evicting_cache),
         cmocka_unit_test(test_exec_new_refuses_a_missing_data_root),
         cmocka_unit_test(test_exec_fails_cleanly_without_memory),
+        cmocka_unit_test(test_exec_slices_reduce_every_kind_over_an_assign),
+        cmocka_unit_test(test_exec_slices_filter_then_reduce),
+        cmocka_unit_test(test_exec_slices_filter_assign_reduce),
+        cmocka_unit_test(test_exec_slices_groupby_after_assign_and_filter),
+        cmocka_unit_test(test_exec_slices_string_columns),
+        cmocka_unit_test(test_exec_slices_count),
+        cmocka_unit_test(test_exec_slices_report_the_whole_paths_error),
+        cmocka_unit_test(test_exec_slices_refuse_a_size_off_64),
+        cmocka_unit_test(test_exec_slices_fail_cleanly_without_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
