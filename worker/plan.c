@@ -589,11 +589,9 @@ static uint64_t mix_u64(uint64_t h, uint64_t v)
     return mix_bytes(h, &v, sizeof(v));
 }
 
-uint64_t ddf_plan_file_hash(const ddf_plan *plan)
+/* The options that decide every column's values, into digest 'h'. */
+static uint64_t mix_file_options(uint64_t h, const ddf_csv_options *o)
 {
-    const ddf_csv_options *o = &plan->csv;
-    uint64_t h = 0x84222325cbf29ce4ull;
-
     h = mix_u64(h, (uint64_t)(unsigned char)o->sep << 8 | (unsigned char)o->quote);
     h = mix_u64(h, (uint64_t)o->header << 1 | o->keep_default_na);
     h = mix_u64(h, (uint64_t)o->on_bad_lines);
@@ -604,21 +602,21 @@ uint64_t ddf_plan_file_hash(const ddf_plan *plan)
     h = mix_u64(h, o->nna_values);
     for (size_t i = 0; i < o->nna_values; i++)
         h = mix_str(h, o->na_values[i]);
+    return h;
+}
+
+uint64_t ddf_plan_file_hash(const ddf_plan *plan)
+{
+    uint64_t h = mix_file_options(0x84222325cbf29ce4ull, &plan->csv);
+
     return h ? h : 1; /* 0 means "not shared" to the cache */
 }
 
 uint64_t ddf_plan_read_hash(const ddf_plan *plan)
 {
     const ddf_csv_options *o = &plan->csv;
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = mix_file_options(0xcbf29ce484222325ull, o);
 
-    h = mix_u64(h, (uint64_t)(unsigned char)o->sep << 8 | (unsigned char)o->quote);
-    h = mix_u64(h, (uint64_t)o->header << 1 | o->keep_default_na);
-    h = mix_u64(h, (uint64_t)o->on_bad_lines);
-    h = mix_u64(h, o->skiprows);
-    h = mix_u64(h, o->nnames);
-    for (size_t i = 0; i < o->nnames; i++)
-        h = mix_str(h, o->names[i]);
     h = mix_u64(h, o->nusecols);
     for (size_t i = 0; i < o->nusecols; i++)
         h = mix_str(h, o->usecols[i]);
@@ -627,9 +625,6 @@ uint64_t ddf_plan_read_hash(const ddf_plan *plan)
         h = mix_str(h, o->dtypes[i].name);
         h = mix_u64(h, (uint64_t)o->dtypes[i].dtype);
     }
-    h = mix_u64(h, o->nna_values);
-    for (size_t i = 0; i < o->nna_values; i++)
-        h = mix_str(h, o->na_values[i]);
     h = mix_u64(h, plan->schema ? plan->schema->ncols : 0);
     for (size_t i = 0; plan->schema && i < plan->schema->ncols; i++) {
         h = mix_str(h, plan->schema->fields[i].name);
