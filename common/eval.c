@@ -132,6 +132,9 @@ static uint64_t load_bits(const uint8_t *bm, size_t base, size_t k)
 static void finish(ddf_column *c)
 {
     size_t n = c->length, nulls = 0;
+    int64_t *slots = c->dtype == DDF_DTYPE_INT64 || c->dtype == DDF_DTYPE_FLOAT64
+                         ? c->values.i64 : NULL;
+    uint8_t *bytes = c->dtype == DDF_DTYPE_BOOL ? c->values.b8 : NULL;
 
     c->null_count = 0;
     if (!c->validity) return;
@@ -140,15 +143,16 @@ static void finish(ddf_column *c)
         uint64_t miss = ~load_bits(c->validity, base, k);
 
         if (k < 64) miss &= (UINT64_C(1) << k) - 1;
-        while (miss) {
-            size_t i = base + (size_t)__builtin_ctzll(miss);
-
-            miss &= miss - 1;
-            nulls++;
-            if (c->dtype == DDF_DTYPE_BOOL)
-                c->values.b8[i] = 0;
-            else if (c->dtype != DDF_DTYPE_STRING)
-                c->values.i64[i] = 0;
+        /* one loop per layout, so the common word without a null costs one test */
+        if (slots) {
+            for (; miss; miss &= miss - 1, nulls++)
+                slots[base + (size_t)__builtin_ctzll(miss)] = 0;
+        } else if (bytes) {
+            for (; miss; miss &= miss - 1, nulls++)
+                bytes[base + (size_t)__builtin_ctzll(miss)] = 0;
+        } else {
+            for (; miss; miss &= miss - 1)
+                nulls++;
         }
     }
     c->null_count = nulls;
