@@ -39,7 +39,8 @@ typedef struct dict_entry {
 
 /* The distinct strings of one column, in order of first appearance. */
 typedef struct dict_builder {
-    dict_entry *ents; /* DDF_COMPACT_MAX_ENTRIES, n used */
+    dict_entry *ents; /* ents_cap, n used; grows to DDF_COMPACT_MAX_ENTRIES at most */
+    size_t ents_cap;
     size_t n;
     size_t bytes;     /* sum of the entries' lengths */
     uint32_t *slots;  /* nslots: entry + 1, 0 = empty; at most half full */
@@ -82,6 +83,22 @@ static void builder_clear(dict_builder *d)
     d->n = 0;
     d->bytes = 0;
     memset(d->slots, 0, d->nslots * sizeof *d->slots);
+}
+
+/* Room for twice the entries (at most DDF_COMPACT_MAX_ENTRIES): a table of a few rows,
+ * which a small partition or a fuzzer's input is, should not pay for the largest
+ * dictionary. */
+static int builder_grow_entries(dict_builder *d)
+{
+    size_t cap = d->ents_cap * 2 < DDF_COMPACT_MAX_ENTRIES ? d->ents_cap * 2
+                                                            : DDF_COMPACT_MAX_ENTRIES;
+    dict_entry *ents = ddf_reallocarray(d->ents, cap, sizeof *ents);
+
+    if (ents == NULL)
+        return DDF_ENOMEM;
+    d->ents = ents;
+    d->ents_cap = cap;
+    return DDF_OK;
 }
 
 /* Double the slots, re-placing every entry. */
@@ -129,6 +146,8 @@ static inline __attribute__((always_inline)) int builder_code(dict_builder *d, c
     }
     if (d->n == DDF_COMPACT_MAX_ENTRIES)
         return DDF_ETOOBIG;
+    if (d->n == d->ents_cap && builder_grow_entries(d) < 0)
+        return DDF_ENOMEM;
     d->ents[d->n] = (dict_entry){s, a, b, len};
     d->slots[p] = (uint32_t)++d->n;
     d->bytes += len;
@@ -277,7 +296,8 @@ int ddf_table_compact(ddf_table *t, ddf_error *err)
     uint32_t *codes = NULL;
     int rc = DDF_OK;
 
-    d.ents = ddf_mallocarray(DDF_COMPACT_MAX_ENTRIES, sizeof *d.ents);
+    d.ents_cap = FIRST_SLOTS / 2;
+    d.ents = ddf_mallocarray(d.ents_cap, sizeof *d.ents);
     d.slots = ddf_calloc(FIRST_SLOTS, sizeof *d.slots);
     d.nslots = FIRST_SLOTS;
     d.shift = FIRST_SHIFT;

@@ -187,17 +187,24 @@ static void check_column(const ddf_column *col, size_t p, size_t c, size_t nrows
     CHECK(col->null_count == nulls, "part %zu col %zu: null_count %zu, bitmap has %zu nulls",
           p, c, col->null_count, nulls);
     if (col->dtype == DDF_DTYPE_STRING) {
+        /* a dictionary column's offsets span its entries, and each code names one */
+        size_t nent = col->codes ? col->dict_length : nrows;
+
         if (col->values.offsets == NULL) {
-            CHECK(nrows == 0, "part %zu col %zu: no string offsets for %zu rows", p, c, nrows);
+            CHECK(nent == 0, "part %zu col %zu: no string offsets for %zu strings", p, c, nent);
             return;
         }
         CHECK(col->values.offsets[0] == 0, "part %zu col %zu: offsets[0] = %lld", p, c,
               (long long)col->values.offsets[0]);
-        for (size_t r = 0; r < nrows; r++)
+        for (size_t r = 0; r < nent; r++)
             CHECK(col->values.offsets[r + 1] >= col->values.offsets[r],
-                  "part %zu col %zu row %zu: string offsets decrease", p, c, r);
-        CHECK((size_t)col->values.offsets[nrows] <= col->bytes_capacity,
+                  "part %zu col %zu string %zu: string offsets decrease", p, c, r);
+        CHECK((size_t)col->values.offsets[nent] <= col->bytes_capacity,
               "part %zu col %zu: offsets end past the byte buffer", p, c);
+        for (size_t r = 0; col->codes && r < nrows; r++)
+            CHECK(col->codes[r] < col->dict_length,
+                  "part %zu col %zu row %zu: code %u past %zu entries", p, c, r,
+                  (unsigned)col->codes[r], col->dict_length);
     }
     for (size_t r = 0; r < nrows; r++) {
         bool valid = ddf_column_is_valid(col, r);
@@ -211,10 +218,14 @@ static void check_column(const ddf_column *col, size_t p, size_t c, size_t nrows
             CHECK(valid || col->values.i64[r] == 0,
                   "part %zu col %zu row %zu: null row holds a value", p, c, r);
             break;
-        case DDF_DTYPE_STRING:
-            CHECK(valid || col->values.offsets[r + 1] == col->values.offsets[r],
-                  "part %zu col %zu row %zu: null row holds a string", p, c, r);
+        case DDF_DTYPE_STRING: {
+            size_t len;
+
+            ddf_column_str(col, r, &len);
+            CHECK(valid || len == 0, "part %zu col %zu row %zu: null row holds a string", p,
+                  c, r);
             break;
+        }
         case DDF_DTYPE_NULL:
             CHECK(false, "part %zu col %zu: a column of dtype null", p, c);
             break;
