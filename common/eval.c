@@ -418,14 +418,44 @@ static int eval_f64_operand(ev *v, const ddf_expr *e, ddf_column *c, bool *is_in
  * other pointer NULL) or, for 'b' only, the scalar 'sb' (both pointers NULL). One loop per
  * shape, restrict-qualified, so GCC vectorizes each at -O2; (double) of an int64 is the
  * conversion eval_as does, so the values are the same bits as converting first. */
-/* x86-64 builds target every x86-64 CPU (SSE2); the float loops also get an AVX2 clone,
- * picked at load time, that does four rows per instruction. Same IEEE operations per row,
- * so the same bits. */
+/* x86-64 builds target every x86-64 CPU (SSE2); the float loops below also get an AVX2
+ * clone, picked at load time, that does four rows per instruction. Same IEEE operations
+ * per row, so the same bits. Their helpers are always inlined, so they are compiled into
+ * each clone. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DDF_EVAL_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DDF_EVAL_CLONES
 #endif
+#define DDF_EVAL_INLINE static inline __attribute__((always_inline))
+
+/* Rows of int64 operands converted at a time, into buffers on the stack (2 x 4 KiB). */
+#define CONVERT_ROWS 512
+
+/* o[i] = (double)a[i] for m rows. x86 has no vector int64 -> double conversion below
+ * AVX-512, so (double) is one scalar instruction a row; an int64 in [-2^51, 2^51) is
+ * instead added to the bits of 1.5 * 2^52, where it lands in the significand exactly, so
+ * that double is 1.5 * 2^52 + a[i] and subtracting 1.5 * 2^52 gives a[i] exactly: vector
+ * adds and subtracts. A block with any value outside that range converts row by row.
+ * The same value as (double)a[i] either way. */
+DDF_EVAL_INLINE void i64_to_f64(const int64_t *restrict a, size_t m, double *restrict o)
+{
+    const uint64_t magic_bits = UINT64_C(0x4338000000000000); /* 1.5 * 2^52 */
+    const double magic = 6755399441055744.0;
+    uint64_t out_of_range = 0;
+
+    for (size_t i = 0; i < m; i++) {
+        uint64_t u = (uint64_t)a[i] + magic_bits;
+        double d;
+
+        memcpy(&d, &u, sizeof d);
+        o[i] = d - magic;
+        out_of_range |= ((uint64_t)a[i] + (UINT64_C(1) << 51)) >> 52;
+    }
+    if (out_of_range)
+        for (size_t i = 0; i < m; i++)
+            o[i] = (double)a[i];
+}
 
 #define F64_OP_LOOPS(A, B)                                                    \
     switch (op) {                                                             \
@@ -443,26 +473,64 @@ static int eval_f64_operand(ev *v, const ddf_expr *e, ddf_column *c, bool *is_in
         return;                                                               \
     }
 
-DDF_EVAL_CLONES static void f64_op(ddf_expr_op op, size_t n, double *restrict o,
-                                   const double *restrict af,
-                   const int64_t *restrict ai, const double *restrict bf,
-                   const int64_t *restrict bi, double sb)
+/* o = a op b over n rows, float64 arrays or, with b NULL, the scalar 'sb'. */
+DDF_EVAL_INLINE void f64_op_floats(ddf_expr_op op, size_t n, double *restrict o,
+                                   const double *restrict a, const double *restrict b,
+                                   double sb)
 {
-    if (af && bf) F64_OP_LOOPS(af[i], bf[i])
-    if (af && bi) F64_OP_LOOPS(af[i], (double)bi[i])
-    if (ai && bf) F64_OP_LOOPS((double)ai[i], bf[i])
-    if (ai && bi) F64_OP_LOOPS((double)ai[i], (double)bi[i])
-    if (af) F64_OP_LOOPS(af[i], sb)
-    F64_OP_LOOPS((double)ai[i], sb)
+    if (b) F64_OP_LOOPS(a[i], b[i])
+    F64_OP_LOOPS(a[i], sb)
+}
+
+/* o = sb op a over n rows, a float64 array. */
+DDF_EVAL_INLINE void f64_op_floats_left(ddf_expr_op op, size_t n, double *restrict o,
+                                        double sb, const double *restrict a)
+{
+    F64_OP_LOOPS(sb, a[i])
+}
+
+/* o = a op b over n rows for op in + - * /, each operand a float64 or int64 array (the
+ * other pointer NULL) or, for 'b' only, the scalar 'sb' (both pointers NULL). int64
+ * operands are converted a block at a time into L1-sized buffers (i64_to_f64), the same
+ * values eval_as would give, so the result has the same bits as converting first. */
+DDF_EVAL_CLONES static void f64_op(ddf_expr_op op, size_t n, double *restrict o,
+                                   const double *restrict af, const int64_t *restrict ai,
+                                   const double *restrict bf, const int64_t *restrict bi,
+                                   double sb)
+{
+    double ca[CONVERT_ROWS], cb[CONVERT_ROWS];
+
+    if (ai == NULL && bi == NULL) {
+        f64_op_floats(op, n, o, af, bf, sb);
+        return;
+    }
+    for (size_t s = 0; s < n; s += CONVERT_ROWS) {
+        size_t m = n - s < CONVERT_ROWS ? n - s : CONVERT_ROWS;
+        const double *x = af ? af + s : ca, *y = bf ? bf + s : bi ? cb : NULL;
+
+        if (ai) i64_to_f64(ai + s, m, ca);
+        if (bi) i64_to_f64(bi + s, m, cb);
+        f64_op_floats(op, m, o + s, x, y, sb);
+    }
 }
 
 /* sb op a (a literal on the left of - or /), 'a' as f64_op's. */
 DDF_EVAL_CLONES static void f64_op_left(ddf_expr_op op, size_t n, double *restrict o,
-                                        double sb,
-                        const double *restrict af, const int64_t *restrict ai)
+                                        double sb, const double *restrict af,
+                                        const int64_t *restrict ai)
 {
-    if (af) F64_OP_LOOPS(sb, af[i])
-    F64_OP_LOOPS(sb, (double)ai[i])
+    double ca[CONVERT_ROWS];
+
+    if (af) {
+        f64_op_floats_left(op, n, o, sb, af);
+        return;
+    }
+    for (size_t s = 0; s < n; s += CONVERT_ROWS) {
+        size_t m = n - s < CONVERT_ROWS ? n - s : CONVERT_ROWS;
+
+        i64_to_f64(ai + s, m, ca);
+        f64_op_floats_left(op, m, o + s, sb, ca);
+    }
 }
 
 /* x + 1, 1 - x, price * 1.1: a column and a literal of + - * / without making a column of

@@ -639,6 +639,64 @@ static void test_eval_isin_strings_of_every_length(void **state)
 
 static uint64_t rng_state;
 
+/* int64 operands of float arithmetic are converted a block at a time, by a vector trick
+ * exact in [-2^51, 2^51) and row by row when a block holds anything else: both paths,
+ * at their edges, give (double)x. */
+static void test_eval_int_to_float_conversion_is_exact_at_the_edges(void **state)
+{
+    static const int64_t inside[] = {0, 1, -1, (INT64_C(1) << 51) - 1, -(INT64_C(1) << 51),
+                                     123456789012345, -987654321098765};
+    static const int64_t outside[] = {INT64_C(1) << 51, (INT64_C(1) << 53) + 1, INT64_MAX,
+                                      INT64_MIN, -(INT64_C(1) << 51) - 1, 5};
+    enum { NIN = sizeof inside / sizeof inside[0], NOUT = sizeof outside / sizeof outside[0] };
+    const int64_t *sets[2 + NIN + NOUT];
+    size_t lens[2 + NIN + NOUT];
+    const char *exprs[] = {"x * 1.0", "x + g", "g - x", "1.5 - x", "x / 2.0"};
+
+    (void)state;
+    /* each set whole, then each value alone (a block of its own, so its path is its own) */
+    sets[0] = inside, lens[0] = NIN;
+    sets[1] = outside, lens[1] = NOUT;
+    for (size_t v = 0; v < NIN; v++)
+        sets[2 + v] = &inside[v], lens[2 + v] = 1;
+    for (size_t v = 0; v < NOUT; v++)
+        sets[2 + NIN + v] = &outside[v], lens[2 + NIN + v] = 1;
+    for (size_t k = 0; k < 2 + NIN + NOUT; k++) {
+        ddf_table *t = ddf_table_new(2);
+        ddf_schema *schema = ddf_schema_new();
+        ddf_arena *arena = ddf_arena_new();
+        ddf_error err;
+
+        assert_non_null(t);
+        assert_int_equal(ddf_table_set_column(t, 0, "x", 1, DDF_DTYPE_INT64), DDF_OK);
+        assert_int_equal(ddf_table_set_column(t, 1, "g", 1, DDF_DTYPE_FLOAT64), DDF_OK);
+        assert_int_equal(ddf_schema_add(schema, "x", 1, DDF_DTYPE_INT64, 0), DDF_OK);
+        assert_int_equal(ddf_schema_add(schema, "g", 1, DDF_DTYPE_FLOAT64, 0), DDF_OK);
+        for (size_t r = 0; r < lens[k]; r++) {
+            assert_int_equal(ddf_column_append_i64(&t->columns[0], t->arena, sets[k][r]), DDF_OK);
+            assert_int_equal(ddf_column_append_f64(&t->columns[1], t->arena, 0.25), DDF_OK);
+        }
+        t->nrows = lens[k];
+        for (size_t q = 0; q < sizeof exprs / sizeof exprs[0]; q++) {
+            ddf_expr *e = NULL;
+            ddf_column out;
+
+            assert_int_equal(ddf_expr_parse(exprs[q], strlen(exprs[q]), arena, &e, &err), DDF_OK);
+            assert_int_equal(ddf_expr_check(e, schema, &err), DDF_OK);
+            assert_int_equal(ddf_eval(e, t, NULL, 0, arena, &out, &err), DDF_OK);
+            for (size_t r = 0; r < lens[k]; r++) {
+                double x = (double)sets[k][r];
+                double want = q == 0 ? x * 1.0 : q == 1 ? x + 0.25 : q == 2 ? 0.25 - x
+                            : q == 3 ? 1.5 - x : x / 2.0;
+                assert_true(out.values.f64[r] == want);
+            }
+        }
+        ddf_arena_free(arena);
+        ddf_schema_free(schema);
+        ddf_table_free(t);
+    }
+}
+
 static uint32_t rnd(void)
 {
     rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -1017,6 +1075,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eval_isin_strings_of_every_length),
+        cmocka_unit_test(test_eval_int_to_float_conversion_is_exact_at_the_edges),
         cmocka_unit_test_setup_teardown(test_eval_int_arithmetic_wraps_and_propagates_nulls, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_eval_floordiv_and_mod_follow_python_signs, setup,
