@@ -32,6 +32,7 @@
 #include "codec.h"
 
 #include "alloc.h"
+#include "bitmap.h"
 #include "limits.h"
 
 #include <limits.h>
@@ -190,14 +191,9 @@ static unsigned row_mask(size_t k, uint64_t nrows)
 /* Rows among the first 'nrows' whose bit is 0; a NULL bitmap has none. */
 static uint64_t count_nulls(const uint8_t *validity, uint64_t nrows)
 {
-    uint64_t valid = 0;
-    size_t n = bitmap_bytes(nrows);
-
     if (validity == NULL)
         return 0;
-    for (size_t k = 0; k < n; k++)
-        valid += (uint64_t)__builtin_popcount(validity[k] & row_mask(k, nrows));
-    return nrows - valid;
+    return nrows - (uint64_t)ddf_bitmap_count(validity, (size_t)nrows);
 }
 
 /* Call 'fn(row, ctx)' for each null row of 'validity' (nrows bits) until it returns

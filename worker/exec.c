@@ -21,6 +21,7 @@
 #include "pool.h"
 
 #include "alloc.h"
+#include "bitmap.h"
 #include "eval.h"
 #include "frame_ops.h"
 #include "groupby.h"
@@ -797,18 +798,8 @@ static void slice_column(const ddf_column *src, size_t start, size_t n, ddf_colu
     }
     {
         const uint8_t *v = src->validity + start / 8;
-        size_t full = n / 8, valid = 0, k = 0;
-        uint64_t w;
 
-        for (; k + 8 <= full; k += 8) {
-            memcpy(&w, v + k, 8);
-            valid += (size_t)__builtin_popcountll(w);
-        }
-        for (; k < full; k++)
-            valid += (size_t)__builtin_popcount(v[k]);
-        if (n & 7)
-            valid += (size_t)__builtin_popcount(v[full] & ((1u << (n & 7)) - 1));
-        dst->null_count = n - valid;
+        dst->null_count = n - ddf_bitmap_count(v, n);
         dst->validity = dst->null_count ? (uint8_t *)v : NULL;
     }
 }
