@@ -5,7 +5,8 @@
  * Recursion follows the tree, whose depth the parser caps at DDF_MAX_EXPR_DEPTH. A node
  * of dtype NULL (the literal None) evaluates to an all-null column of whatever type its
  * parent needs. Every column made here keeps column.h's invariants: a null row's value
- * slot is 0 and null_count matches the bitmap.
+ * slot is 0 and null_count matches the bitmap; the one exception, float arithmetic's
+ * "loose" operands (eval_f64_operand), is read by its parent operator alone.
  *
  * The rules, pandas/numpy's, written once:
  *   - nulls propagate through arithmetic, unary minus, functions and string functions.
@@ -405,12 +406,25 @@ static bool numeric_literal(const ddf_expr *e, ddf_dtype dt, int64_t *i, double 
     return false;
 }
 
+static int eval_arith(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
+                      const ddf_expr *r, bool loose, ddf_column *c);
+
 /* A float64 operand of + - * /: evaluated at float64, or left at int64 when that is its
  * dtype so the loop converts as it reads (one pass instead of a conversion pass and its
- * temporary column). *is_int says which. */
+ * temporary column). *is_int says which.
+ *
+ * An operand that is itself float + - * / is evaluated "loose": its null rows' value
+ * slots are left as the arithmetic made them and its null_count is not counted, since
+ * the operator reading it takes nothing from it but its bitmap and its valid rows, and
+ * makes (and zeroes) its own. In price * qty * (1 - discount) that skips two of the
+ * three passes over the nulls. */
 static int eval_f64_operand(ev *v, const ddf_expr *e, ddf_column *c, bool *is_int)
 {
     *is_int = e->dtype == DDF_DTYPE_INT64;
+    if (!*is_int && e->dtype == DDF_DTYPE_FLOAT64 && e->kind == DDF_EXPR_BINARY &&
+        (e->op == DDF_EXPR_OP_ADD || e->op == DDF_EXPR_OP_SUB || e->op == DDF_EXPR_OP_MUL ||
+         e->op == DDF_EXPR_OP_DIV))
+        return eval_arith(v, e, e->op, e->args[0], e->args[1], false, c);
     return *is_int ? eval(v, e, c) : eval_as(v, e, DDF_DTYPE_FLOAT64, c);
 }
 
@@ -536,7 +550,7 @@ DDF_EVAL_CLONES static void f64_op_left(ddf_expr_op op, size_t n, double *restri
 /* x + 1, 1 - x, price * 1.1: a column and a literal of + - * / without making a column of
  * the literal (and converting it) first. 1 when the operands are not of that shape. */
 static int eval_arith_scalar(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
-                             const ddf_expr *r, ddf_column *c)
+                             const ddf_expr *r, bool loose, ddf_column *c)
 {
     ddf_dtype dt = e->dtype;
     bool left;
@@ -568,7 +582,7 @@ static int eval_arith_scalar(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf
         else /* + and * commute: 1 + x is x + 1, the same IEEE result */
             f64_op(op, n, c->values.f64, xi ? NULL : x.values.f64, xi ? x.values.i64 : NULL,
                    NULL, NULL, sf);
-        finish(c);
+        if (!loose) finish(c);
         return DDF_OK;
     }
     if ((rc = eval_as(v, left ? r : l, dt, &x)) < 0 || (rc = mk(v, e, dt, c)) < 0 ||
@@ -608,12 +622,13 @@ static int eval_arith_scalar(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf
     return DDF_OK;
 }
 
+/* l op r; 'loose' as eval_f64_operand says (honoured by float + - * / only). */
 static int eval_arith(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
-                      const ddf_expr *r, ddf_column *c)
+                      const ddf_expr *r, bool loose, ddf_column *c)
 {
     ddf_column x, y;
     ddf_dtype dt = e->dtype;
-    int rc = eval_arith_scalar(v, e, op, l, r, c);
+    int rc = eval_arith_scalar(v, e, op, l, r, loose, c);
 
     if (rc <= 0)
         return rc;
@@ -627,7 +642,7 @@ static int eval_arith(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *
             return rc;
         f64_op(op, v->n, c->values.f64, xi ? NULL : x.values.f64, xi ? x.values.i64 : NULL,
                yi ? NULL : y.values.f64, yi ? y.values.i64 : NULL, 0.0);
-        finish(c);
+        if (!loose) finish(c);
         return DDF_OK;
     }
     if ((rc = eval_as(v, l, dt, &x)) < 0 || (rc = eval_as(v, r, dt, &y)) < 0 ||
@@ -1540,7 +1555,7 @@ static int eval_call(ev *v, const ddf_expr *e, ddf_column *c)
     case DDF_EXPR_FN_LOG10:
         return eval_math(v, e, c);
     case DDF_EXPR_FN_POW:
-        return eval_arith(v, e, DDF_EXPR_OP_POW, e->args[0], e->args[1], c);
+        return eval_arith(v, e, DDF_EXPR_OP_POW, e->args[0], e->args[1], false, c);
     case DDF_EXPR_FN_IF_ELSE:
     case DDF_EXPR_FN_FILLNA:
         return eval_choose(v, e, c);
@@ -1580,7 +1595,7 @@ static int eval(ev *v, const ddf_expr *e, ddf_column *c)
         case DDF_EXPR_OP_BITOR:
             return eval_logic(v, e, c);
         default:
-            return eval_arith(v, e, e->op, e->args[0], e->args[1], c);
+            return eval_arith(v, e, e->op, e->args[0], e->args[1], false, c);
         }
     default:
         return eval_literal(v, e, c);

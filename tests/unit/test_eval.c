@@ -138,6 +138,8 @@ static void expect_f64(const char *text, const double *want, const int *isnull)
     for (size_t i = 0; i < NROWS; i++) {
         if (isnull[i]) {
             if (valid(c, i)) fail_msg("'%s' row %zu: want null, got %g", text, i, c->values.f64[i]);
+            if (!same_f(c->values.f64[i], 0.0)) /* column.h: a null row's slot is 0.0 */
+                fail_msg("'%s' row %zu: null row's slot holds %g", text, i, c->values.f64[i]);
         } else if (!valid(c, i) || !same_f(c->values.f64[i], want[i])) {
             fail_msg("'%s' row %zu: want %.17g, got %.17g%s", text, i, want[i], c->values.f64[i],
                      valid(c, i) ? "" : " (null)");
@@ -241,6 +243,26 @@ static void test_eval_float_ops_and_math_functions(void **state)
     expect_f64("exp(f)", (double[]){1, exp(1.5), 0, INFINITY, NAN, exp(2.5)}, ROW2_NULL);
     expect_f64("abs(f)", (double[]){0.0, 1.5, 0, INFINITY, NAN, 2.5}, ROW2_NULL);
     expect_f64("i + None", (double[]){0}, (int[]){1, 1, 1, 1, 1, 1});
+}
+
+/* The operands of float arithmetic that are float arithmetic themselves skip zeroing their
+ * null rows (eval_f64_operand): the result must still have 0.0 in its null rows, its
+ * count of nulls, and each valid row's value. */
+static void test_eval_nested_float_arithmetic_keeps_null_slots_zero(void **state)
+{
+    (void)state;
+    const double big = (double)INT64_MAX, less = (double)(INT64_MAX - 1);
+
+    expect_f64("f * i * (1 - f)",
+               (double[]){-0.0 * -7.0 * (1 - -0.0), 1.5 * 7.0 * (1 - 1.5), 0,
+                          INFINITY * big * (1 - INFINITY), NAN, 2.5 * 0.0 * (1 - 2.5)},
+               ROW2_NULL);
+    expect_f64("(f + 2) / (i - 1) + (f * f - 1)",
+               (double[]){(-0.0 + 2) / -8.0 + (0.0 - 1), (1.5 + 2) / 6.0 + (2.25 - 1), 0,
+                          (INFINITY + 2) / less + (INFINITY - 1), NAN,
+                          (2.5 + 2) / -1.0 + (6.25 - 1)},
+               ROW2_NULL);
+    expect_f64("1 - (2 * (f + 1))", (double[]){-1, -4, 0, -INFINITY, NAN, -6}, ROW2_NULL);
 }
 
 static void test_eval_comparisons_with_null_are_false_except_ne(void **state)
@@ -1052,7 +1074,12 @@ static void test_eval_random_expressions_match_a_scalar_reference(void **state)
                 nulls += !ok;
                 if (ok == want.null)
                     fail_msg("'%s' row %zu: null %d, want %d", buf, row, !ok, want.null);
-                if (!ok) continue;
+                if (!ok) { /* column.h: a null row's value slot is 0 */
+                    if (e->dtype == DDF_DTYPE_BOOL ? out.values.b8[i] != 0
+                                                   : out.values.i64[i] != 0)
+                        fail_msg("'%s' row %zu: a null row's slot is not 0", buf, row);
+                    continue;
+                }
                 if (e->dtype == DDF_DTYPE_INT64 && out.values.i64[i] != want.i)
                     fail_msg("'%s' row %zu: %lld, want %lld", buf, row,
                              (long long)out.values.i64[i], (long long)want.i);
@@ -1083,6 +1110,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_eval_division_by_zero_is_null_for_ints_and_ieee_for_floats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eval_float_ops_and_math_functions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_nested_float_arithmetic_keeps_null_slots_zero,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_eval_comparisons_with_null_are_false_except_ne, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_eval_logic_treats_null_as_false, setup, teardown),
