@@ -49,6 +49,7 @@
  *     digits or spaces, which read_csv refuses too. */
 #include "eval.h"
 
+#include "f64_chain.h"
 #include "limits.h"
 #include "numparse.h"
 
@@ -409,150 +410,117 @@ static bool numeric_literal(const ddf_expr *e, ddf_dtype dt, int64_t *i, double 
 static int eval_arith(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
                       const ddf_expr *r, bool loose, ddf_column *c);
 
+/* Whether 'e' is float64 + - * / (what a chain is made of: f64_chain.h). */
+static bool f64_arith(const ddf_expr *e)
+{
+    return e->kind == DDF_EXPR_BINARY && e->dtype == DDF_DTYPE_FLOAT64 &&
+           (e->op == DDF_EXPR_OP_ADD || e->op == DDF_EXPR_OP_SUB || e->op == DDF_EXPR_OP_MUL ||
+            e->op == DDF_EXPR_OP_DIV);
+}
+
+static ddf_f64_op f64_op_of(ddf_expr_op op)
+{
+    return op == DDF_EXPR_OP_ADD   ? DDF_F64_ADD
+           : op == DDF_EXPR_OP_SUB ? DDF_F64_SUB
+           : op == DDF_EXPR_OP_MUL ? DDF_F64_MUL
+                                   : DDF_F64_DIV;
+}
+
 /* A float64 operand of + - * /: evaluated at float64, or left at int64 when that is its
- * dtype so the loop converts as it reads (one pass instead of a conversion pass and its
- * temporary column). *is_int says which.
+ * dtype so the chain converts as it reads (no conversion pass and temporary column).
+ * *is_int says which.
  *
  * An operand that is itself float + - * / is evaluated "loose": its null rows' value
  * slots are left as the arithmetic made them and its null_count is not counted, since
- * the operator reading it takes nothing from it but its bitmap and its valid rows, and
- * makes (and zeroes) its own. In price * qty * (1 - discount) that skips two of the
- * three passes over the nulls. */
+ * the chain reading it takes nothing from it but its bitmap and its valid rows, and
+ * makes (and zeroes) its own. */
 static int eval_f64_operand(ev *v, const ddf_expr *e, ddf_column *c, bool *is_int)
 {
     *is_int = e->dtype == DDF_DTYPE_INT64;
-    if (!*is_int && e->dtype == DDF_DTYPE_FLOAT64 && e->kind == DDF_EXPR_BINARY &&
-        (e->op == DDF_EXPR_OP_ADD || e->op == DDF_EXPR_OP_SUB || e->op == DDF_EXPR_OP_MUL ||
-         e->op == DDF_EXPR_OP_DIV))
-        return eval_arith(v, e, e->op, e->args[0], e->args[1], false, c);
+    if (f64_arith(e))
+        return eval_arith(v, e, e->op, e->args[0], e->args[1], true, c);
     return *is_int ? eval(v, e, c) : eval_as(v, e, DDF_DTYPE_FLOAT64, c);
 }
 
-/* o = a op b over n rows for op in + - * /, each operand a float64 or int64 array (the
- * other pointer NULL) or, for 'b' only, the scalar 'sb' (both pointers NULL). One loop per
- * shape, restrict-qualified, so GCC vectorizes each at -O2; (double) of an int64 is the
- * conversion eval_as does, so the values are the same bits as converting first. */
-/* x86-64 builds target every x86-64 CPU (SSE2); the float loops below also get an AVX2
- * clone, picked at load time, that does four rows per instruction. Same IEEE operations
- * per row, so the same bits. Their helpers are always inlined, so they are compiled into
- * each clone. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DDF_EVAL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define DDF_EVAL_CLONES
-#endif
-#define DDF_EVAL_INLINE static inline __attribute__((always_inline))
-
-/* Rows of int64 operands converted at a time, into buffers on the stack (2 x 4 KiB). */
-#define CONVERT_ROWS 512
-
-/* o[i] = (double)a[i] for m rows. x86 has no vector int64 -> double conversion below
- * AVX-512, so (double) is one scalar instruction a row; an int64 in [-2^51, 2^51) is
- * instead added to the bits of 1.5 * 2^52, where it lands in the significand exactly, so
- * that double is 1.5 * 2^52 + a[i] and subtracting 1.5 * 2^52 gives a[i] exactly: vector
- * adds and subtracts. A block with any value outside that range converts row by row.
- * The same value as (double)a[i] either way. */
-DDF_EVAL_INLINE void i64_to_f64(const int64_t *restrict a, size_t m, double *restrict o)
+/* 'e' as a term of a chain: a numeric literal; a float64 + - * / of an operand and a
+ * literal, the operand evaluated (1 - discount); or any other operand, evaluated. *col
+ * is the term's column (its validity is the term's), empty for a literal. */
+static int chain_term(ev *v, const ddf_expr *e, ddf_f64_term *t, ddf_column *col)
 {
-    const uint64_t magic_bits = UINT64_C(0x4338000000000000); /* 1.5 * 2^52 */
-    const double magic = 6755399441055744.0;
-    uint64_t out_of_range = 0;
+    const ddf_expr *operand = e;
+    int64_t si;
+    double sf;
+    bool is_int;
+    int rc;
 
-    for (size_t i = 0; i < m; i++) {
-        uint64_t u = (uint64_t)a[i] + magic_bits;
-        double d;
-
-        memcpy(&d, &u, sizeof d);
-        o[i] = d - magic;
-        out_of_range |= ((uint64_t)a[i] + (UINT64_C(1) << 51)) >> 52;
+    memset(t, 0, sizeof(*t));
+    ddf_column_init(col, DDF_DTYPE_FLOAT64);
+    if (numeric_literal(e, DDF_DTYPE_FLOAT64, &si, &sf)) {
+        t->kind = DDF_F64_TERM_SCALAR;
+        t->s = sf;
+        return DDF_OK;
     }
-    if (out_of_range)
-        for (size_t i = 0; i < m; i++)
-            o[i] = (double)a[i];
+    if (f64_arith(e)) {
+        if (numeric_literal(e->args[1], DDF_DTYPE_FLOAT64, &si, &t->s)) {
+            t->has_sop = true;
+            operand = e->args[0];
+        } else if (numeric_literal(e->args[0], DDF_DTYPE_FLOAT64, &si, &t->s)) {
+            t->has_sop = t->scalar_left = true;
+            operand = e->args[1];
+        }
+        t->sop = f64_op_of(e->op);
+    }
+    if ((rc = eval_f64_operand(v, operand, col, &is_int)) < 0)
+        return rc;
+    t->kind = is_int ? DDF_F64_TERM_INT : DDF_F64_TERM_FLOAT;
+    if (is_int)
+        t->i = col->values.i64;
+    else
+        t->f = col->values.f64;
+    return DDF_OK;
 }
 
-#define F64_OP_LOOPS(A, B)                                                    \
-    switch (op) {                                                             \
-    case DDF_EXPR_OP_ADD:                                                     \
-        for (size_t i = 0; i < n; i++) o[i] = (A) + (B);                      \
-        return;                                                               \
-    case DDF_EXPR_OP_SUB:                                                     \
-        for (size_t i = 0; i < n; i++) o[i] = (A) - (B);                      \
-        return;                                                               \
-    case DDF_EXPR_OP_MUL:                                                     \
-        for (size_t i = 0; i < n; i++) o[i] = (A) * (B);                      \
-        return;                                                               \
-    default:                                                                  \
-        for (size_t i = 0; i < n; i++) o[i] = (A) / (B);                      \
-        return;                                                               \
-    }
-
-/* o = a op b over n rows, float64 arrays or, with b NULL, the scalar 'sb'. */
-DDF_EVAL_INLINE void f64_op_floats(ddf_expr_op op, size_t n, double *restrict o,
-                                   const double *restrict a, const double *restrict b,
-                                   double sb)
+/* Float64 + - * / as one chain (f64_chain.h): the left spine of 'e' down to
+ * DDF_F64_CHAIN_MAX terms, the right operands and the spine's end as terms. Nulls
+ * propagate: the result's bitmap is the AND of the terms'. 'loose' as eval_f64_operand. */
+static int eval_f64_chain(ev *v, const ddf_expr *e, bool loose, ddf_column *c)
 {
-    if (b) F64_OP_LOOPS(a[i], b[i])
-    F64_OP_LOOPS(a[i], sb)
+    const ddf_expr *spine[DDF_F64_CHAIN_MAX - 1], *head = e;
+    ddf_column cols[DDF_F64_CHAIN_MAX];
+    ddf_f64_chain chain;
+    size_t depth = 0;
+    int rc;
+
+    while (f64_arith(head) && depth < DDF_F64_CHAIN_MAX - 1) {
+        spine[depth++] = head;
+        head = head->args[0];
+    }
+    chain.nterms = depth + 1;
+    if ((rc = chain_term(v, head, &chain.terms[0], &cols[0])) < 0)
+        return rc;
+    for (size_t k = 1; k <= depth; k++) { /* the spine from the bottom up */
+        const ddf_expr *node = spine[depth - k];
+
+        chain.ops[k - 1] = f64_op_of(node->op);
+        if ((rc = chain_term(v, node->args[1], &chain.terms[k], &cols[k])) < 0)
+            return rc;
+    }
+    if ((rc = mk(v, e, DDF_DTYPE_FLOAT64, c)) < 0)
+        return rc;
+    for (size_t k = 0; k < chain.nterms; k++)
+        if (cols[k].validity && (rc = and_validity(v, e, c, &cols[k], NULL)) < 0)
+            return rc;
+    ddf_f64_chain_run(&chain, v->n, c->values.f64);
+    if (!loose)
+        finish(c);
+    return DDF_OK;
 }
 
-/* o = sb op a over n rows, a float64 array. */
-DDF_EVAL_INLINE void f64_op_floats_left(ddf_expr_op op, size_t n, double *restrict o,
-                                        double sb, const double *restrict a)
+/* x + 1, 1 - x, qty * 2: an int64 operand and a literal of + - * without making a column
+ * of the literal first. 1 when the operands are not of that shape. */
+static int eval_int_scalar(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
+                           const ddf_expr *r, ddf_column *c)
 {
-    F64_OP_LOOPS(sb, a[i])
-}
-
-/* o = a op b over n rows for op in + - * /, each operand a float64 or int64 array (the
- * other pointer NULL) or, for 'b' only, the scalar 'sb' (both pointers NULL). int64
- * operands are converted a block at a time into L1-sized buffers (i64_to_f64), the same
- * values eval_as would give, so the result has the same bits as converting first. */
-DDF_EVAL_CLONES static void f64_op(ddf_expr_op op, size_t n, double *restrict o,
-                                   const double *restrict af, const int64_t *restrict ai,
-                                   const double *restrict bf, const int64_t *restrict bi,
-                                   double sb)
-{
-    double ca[CONVERT_ROWS], cb[CONVERT_ROWS];
-
-    if (ai == NULL && bi == NULL) {
-        f64_op_floats(op, n, o, af, bf, sb);
-        return;
-    }
-    for (size_t s = 0; s < n; s += CONVERT_ROWS) {
-        size_t m = n - s < CONVERT_ROWS ? n - s : CONVERT_ROWS;
-        const double *x = af ? af + s : ca, *y = bf ? bf + s : bi ? cb : NULL;
-
-        if (ai) i64_to_f64(ai + s, m, ca);
-        if (bi) i64_to_f64(bi + s, m, cb);
-        f64_op_floats(op, m, o + s, x, y, sb);
-    }
-}
-
-/* sb op a (a literal on the left of - or /), 'a' as f64_op's. */
-DDF_EVAL_CLONES static void f64_op_left(ddf_expr_op op, size_t n, double *restrict o,
-                                        double sb, const double *restrict af,
-                                        const int64_t *restrict ai)
-{
-    double ca[CONVERT_ROWS];
-
-    if (af) {
-        f64_op_floats_left(op, n, o, sb, af);
-        return;
-    }
-    for (size_t s = 0; s < n; s += CONVERT_ROWS) {
-        size_t m = n - s < CONVERT_ROWS ? n - s : CONVERT_ROWS;
-
-        i64_to_f64(ai + s, m, ca);
-        f64_op_floats_left(op, m, o + s, sb, ca);
-    }
-}
-
-/* x + 1, 1 - x, price * 1.1: a column and a literal of + - * / without making a column of
- * the literal (and converting it) first. 1 when the operands are not of that shape. */
-static int eval_arith_scalar(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
-                             const ddf_expr *r, bool loose, ddf_column *c)
-{
-    ddf_dtype dt = e->dtype;
     bool left;
     int64_t si = 0;
     double sf = 0;
@@ -560,35 +528,19 @@ static int eval_arith_scalar(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf
     size_t n = v->n;
     int rc;
 
-    if ((dt != DDF_DTYPE_INT64 && dt != DDF_DTYPE_FLOAT64) ||
-        (op != DDF_EXPR_OP_ADD && op != DDF_EXPR_OP_SUB && op != DDF_EXPR_OP_MUL &&
-         op != DDF_EXPR_OP_DIV))
+    if (e->dtype != DDF_DTYPE_INT64 ||
+        (op != DDF_EXPR_OP_ADD && op != DDF_EXPR_OP_SUB && op != DDF_EXPR_OP_MUL))
         return 1;
-    if (numeric_literal(r, dt, &si, &sf))
+    if (numeric_literal(r, DDF_DTYPE_INT64, &si, &sf))
         left = false;
-    else if (numeric_literal(l, dt, &si, &sf))
+    else if (numeric_literal(l, DDF_DTYPE_INT64, &si, &sf))
         left = true;
     else
         return 1;
-    if (dt == DDF_DTYPE_FLOAT64) {
-        bool xi;
-
-        if ((rc = eval_f64_operand(v, left ? r : l, &x, &xi)) < 0 ||
-            (rc = mk(v, e, dt, c)) < 0 || (rc = and_validity(v, e, c, &x, NULL)) < 0)
-            return rc;
-        if (left && (op == DDF_EXPR_OP_SUB || op == DDF_EXPR_OP_DIV))
-            f64_op_left(op, n, c->values.f64, sf, xi ? NULL : x.values.f64,
-                        xi ? x.values.i64 : NULL);
-        else /* + and * commute: 1 + x is x + 1, the same IEEE result */
-            f64_op(op, n, c->values.f64, xi ? NULL : x.values.f64, xi ? x.values.i64 : NULL,
-                   NULL, NULL, sf);
-        if (!loose) finish(c);
-        return DDF_OK;
-    }
-    if ((rc = eval_as(v, left ? r : l, dt, &x)) < 0 || (rc = mk(v, e, dt, c)) < 0 ||
-        (rc = and_validity(v, e, c, &x, NULL)) < 0)
+    if ((rc = eval_as(v, left ? r : l, DDF_DTYPE_INT64, &x)) < 0 ||
+        (rc = mk(v, e, DDF_DTYPE_INT64, c)) < 0 || (rc = and_validity(v, e, c, &x, NULL)) < 0)
         return rc;
-    if (dt == DDF_DTYPE_INT64) { /* DIV is always float64: not here */
+    {
         const uint64_t *a = (const uint64_t *)x.values.i64;
         int64_t *o = c->values.i64;
         uint64_t s = (uint64_t)si;
@@ -601,50 +553,24 @@ static int eval_arith_scalar(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf
             for (size_t i = 0; i < n; i++) o[i] = (int64_t)(s - a[i]);
         else
             for (size_t i = 0; i < n; i++) o[i] = (int64_t)(a[i] - s);
-    } else {
-        const double *a = x.values.f64;
-        double *o = c->values.f64;
-
-        if (op == DDF_EXPR_OP_ADD)
-            for (size_t i = 0; i < n; i++) o[i] = a[i] + sf;
-        else if (op == DDF_EXPR_OP_MUL)
-            for (size_t i = 0; i < n; i++) o[i] = a[i] * sf;
-        else if (op == DDF_EXPR_OP_SUB && left)
-            for (size_t i = 0; i < n; i++) o[i] = sf - a[i];
-        else if (op == DDF_EXPR_OP_SUB)
-            for (size_t i = 0; i < n; i++) o[i] = a[i] - sf;
-        else if (left)
-            for (size_t i = 0; i < n; i++) o[i] = sf / a[i];
-        else
-            for (size_t i = 0; i < n; i++) o[i] = a[i] / sf;
     }
     finish(c);
     return DDF_OK;
 }
 
-/* l op r; 'loose' as eval_f64_operand says (honoured by float + - * / only). */
+/* l op r; 'loose' as eval_f64_operand says (honoured by float + - * / only, which are
+ * e's own operator and operands). */
 static int eval_arith(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *l,
                       const ddf_expr *r, bool loose, ddf_column *c)
 {
     ddf_column x, y;
     ddf_dtype dt = e->dtype;
-    int rc = eval_arith_scalar(v, e, op, l, r, loose, c);
+    int rc;
 
-    if (rc <= 0)
+    if (f64_arith(e) && e->op == op)
+        return eval_f64_chain(v, e, loose, c);
+    if ((rc = eval_int_scalar(v, e, op, l, r, c)) <= 0)
         return rc;
-    if (dt == DDF_DTYPE_FLOAT64 && (op == DDF_EXPR_OP_ADD || op == DDF_EXPR_OP_SUB ||
-                                    op == DDF_EXPR_OP_MUL || op == DDF_EXPR_OP_DIV)) {
-        bool xi, yi;
-
-        if ((rc = eval_f64_operand(v, l, &x, &xi)) < 0 ||
-            (rc = eval_f64_operand(v, r, &y, &yi)) < 0 || (rc = mk(v, e, dt, c)) < 0 ||
-            (rc = and_validity(v, e, c, &x, &y)) < 0)
-            return rc;
-        f64_op(op, v->n, c->values.f64, xi ? NULL : x.values.f64, xi ? x.values.i64 : NULL,
-               yi ? NULL : y.values.f64, yi ? y.values.i64 : NULL, 0.0);
-        if (!loose) finish(c);
-        return DDF_OK;
-    }
     if ((rc = eval_as(v, l, dt, &x)) < 0 || (rc = eval_as(v, r, dt, &y)) < 0 ||
         (rc = mk(v, e, dt, c)) < 0 || (rc = and_validity(v, e, c, &x, &y)) < 0)
         return rc;
@@ -714,24 +640,7 @@ static int eval_arith(ev *v, const ddf_expr *e, ddf_expr_op op, const ddf_expr *
         double *o = c->values.f64, m;
         size_t n = v->n;
 
-        /* The four plain operators get a loop each, which the compiler vectorizes; a
-         * switch inside the loop kept it to one element at a time. */
-        switch (op) {
-        case DDF_EXPR_OP_ADD:
-            for (size_t i = 0; i < n; i++) o[i] = a[i] + b[i];
-            goto done;
-        case DDF_EXPR_OP_SUB:
-            for (size_t i = 0; i < n; i++) o[i] = a[i] - b[i];
-            goto done;
-        case DDF_EXPR_OP_MUL:
-            for (size_t i = 0; i < n; i++) o[i] = a[i] * b[i];
-            goto done;
-        case DDF_EXPR_OP_DIV:
-            for (size_t i = 0; i < n; i++) o[i] = a[i] / b[i];
-            goto done;
-        default:
-            break;
-        }
+        /* + - * / are chains (eval_f64_chain): here are // % and ** */
         for (size_t i = 0; i < n; i++) {
             switch (op) {
             case DDF_EXPR_OP_FLOORDIV:

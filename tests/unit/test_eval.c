@@ -664,6 +664,8 @@ static uint64_t rng_state;
 /* int64 operands of float arithmetic are converted a block at a time, by a vector trick
  * exact in [-2^51, 2^51) and row by row when a block holds anything else: both paths,
  * at their edges, give (double)x. */
+#define EDGE_ROWS 70
+
 static void test_eval_int_to_float_conversion_is_exact_at_the_edges(void **state)
 {
     static const int64_t inside[] = {0, 1, -1, (INT64_C(1) << 51) - 1, -(INT64_C(1) << 51),
@@ -676,7 +678,8 @@ static void test_eval_int_to_float_conversion_is_exact_at_the_edges(void **state
     const char *exprs[] = {"x * 1.0", "x + g", "g - x", "1.5 - x", "x / 2.0"};
 
     (void)state;
-    /* each set whole, then each value alone (a block of its own, so its path is its own) */
+    /* each set whole, then each value alone (so its path is its own), repeated over 70 rows:
+     * two of the chain's 32-row blocks and a tail of single rows (f64_chain.c) */
     sets[0] = inside, lens[0] = NIN;
     sets[1] = outside, lens[1] = NOUT;
     for (size_t v = 0; v < NIN; v++)
@@ -694,11 +697,13 @@ static void test_eval_int_to_float_conversion_is_exact_at_the_edges(void **state
         assert_int_equal(ddf_table_set_column(t, 1, "g", 1, DDF_DTYPE_FLOAT64), DDF_OK);
         assert_int_equal(ddf_schema_add(schema, "x", 1, DDF_DTYPE_INT64, 0), DDF_OK);
         assert_int_equal(ddf_schema_add(schema, "g", 1, DDF_DTYPE_FLOAT64, 0), DDF_OK);
-        for (size_t r = 0; r < lens[k]; r++) {
-            assert_int_equal(ddf_column_append_i64(&t->columns[0], t->arena, sets[k][r]), DDF_OK);
+        for (size_t r = 0; r < EDGE_ROWS; r++) {
+            assert_int_equal(ddf_column_append_i64(&t->columns[0], t->arena,
+                                                   sets[k][r % lens[k]]),
+                             DDF_OK);
             assert_int_equal(ddf_column_append_f64(&t->columns[1], t->arena, 0.25), DDF_OK);
         }
-        t->nrows = lens[k];
+        t->nrows = EDGE_ROWS;
         for (size_t q = 0; q < sizeof exprs / sizeof exprs[0]; q++) {
             ddf_expr *e = NULL;
             ddf_column out;
@@ -706,8 +711,8 @@ static void test_eval_int_to_float_conversion_is_exact_at_the_edges(void **state
             assert_int_equal(ddf_expr_parse(exprs[q], strlen(exprs[q]), arena, &e, &err), DDF_OK);
             assert_int_equal(ddf_expr_check(e, schema, &err), DDF_OK);
             assert_int_equal(ddf_eval(e, t, NULL, 0, arena, &out, &err), DDF_OK);
-            for (size_t r = 0; r < lens[k]; r++) {
-                double x = (double)sets[k][r];
+            for (size_t r = 0; r < EDGE_ROWS; r++) {
+                double x = (double)sets[k][r % lens[k]];
                 double want = q == 0 ? x * 1.0 : q == 1 ? x + 0.25 : q == 2 ? 0.25 - x
                             : q == 3 ? 1.5 - x : x / 2.0;
                 assert_true(out.values.f64[r] == want);
@@ -998,7 +1003,10 @@ static void gen_bool(char *buf, size_t *n, int depth)
     }
 }
 
-static ddf_table *random_table(size_t rows)
+/* A table x, y (int64), g (float64), b (bool), a sixth of each column null. 'wide': the ints
+ * include INT64_MIN/MAX (which take int -> float conversion's slow path, eval.c), else
+ * they stay small. */
+static ddf_table *random_table(size_t rows, bool wide)
 {
     ddf_table *t = ddf_table_new(4);
     static const int64_t ints[] = {0, 1, -1, 2, -7, 7, 3, INT64_MAX, INT64_MIN, 1000003};
@@ -1016,7 +1024,7 @@ static ddf_table *random_table(size_t rows)
             else if (k < 2)
                 assert_int_equal(ddf_column_append_i64(c, t->arena,
                                                        rnd() % 3 ? (int64_t)(rnd() % 21) - 10
-                                                                 : ints[rnd() % 10]),
+                                                                 : ints[rnd() % (wide ? 10 : 7)]),
                                  DDF_OK);
             else if (k == 2)
                 assert_int_equal(ddf_column_append_f64(c, t->arena, flts[rnd() % 9]), DDF_OK);
@@ -1028,13 +1036,71 @@ static ddf_table *random_table(size_t rows)
     return t;
 }
 
+#define MAX_RANDOM_ROWS 200
+
+/* Float + - * / run as chains 32 rows at a time (f64_chain.c), the rows past the last
+ * block one at a time. Every operator with a scalar on either side, int and float
+ * operands, chains longer than one kernel call and right operands that are expressions,
+ * over 150 rows (four blocks and a tail), each row against the scalar reference. */
+static void test_eval_chains_match_the_reference_in_blocks_and_tail(void **state)
+{
+    static const char *const exprs[] = {
+        "g + 1.5", "1.5 + g", "g - 1.5", "1.5 - g", "g * 1.5", "1.5 * g", "g / 1.5", "1.5 / g",
+        "x + 2.5", "2.5 + x", "x - 2.5", "2.5 - x", "x * 2.5", "2.5 * x", "x / 4", "4 / x",
+        "g + y", "y - g", "g * x", "x / g", "x / y", "g - g * 3.0",
+        "g * x * (1 - g)", "(g + 1) * (x - 2) * (y + 0.5) * g",
+        "g + x - g * y / 1.5 + x - 2 * g + 1 - y + g - x * 0.25",
+        "g * (x + (y - (g * (x + 1.5))))", "-(g - x) * 2 + abs(g) / (1 - g)",
+        "1 - (2 * (g + 1))", "(x + 1) * 0.5", "2.5",
+    };
+    ddf_table *t;
+    ddf_schema *schema;
+    ddf_arena *arena = ddf_arena_new();
+
+    (void)state;
+    rng_state = 20261127;
+    t = random_table(150, false);
+    schema = ddf_test_schema_of(t);
+    assert_non_null(arena);
+    for (size_t q = 0; q < sizeof exprs / sizeof exprs[0]; q++) {
+        ddf_expr *e = NULL;
+        ddf_error err;
+        ddf_column out;
+
+        if (ddf_expr_parse(exprs[q], strlen(exprs[q]), arena, &e, &err) != DDF_OK ||
+            ddf_expr_check(e, schema, &err) != DDF_OK)
+            fail_msg("'%s': %s", exprs[q], err.msg);
+        assert_int_equal(e->dtype, DDF_DTYPE_FLOAT64);
+        assert_int_equal(ddf_eval(e, t, NULL, 0, arena, &out, &err), DDF_OK);
+        for (size_t r = 0; r < t->nrows; r++) {
+            sv want = ref(e, t, r);
+
+            if (ddf_column_is_valid(&out, r) == want.null)
+                fail_msg("'%s' row %zu: null %d, want %d", exprs[q], r,
+                         !ddf_column_is_valid(&out, r), want.null);
+            if (!want.null && !same_f(out.values.f64[r], want.f))
+                fail_msg("'%s' row %zu: %.17g, want %.17g", exprs[q], r, out.values.f64[r],
+                         want.f);
+            if (want.null && !same_f(out.values.f64[r], 0.0))
+                fail_msg("'%s' row %zu: a null row's slot holds %g", exprs[q], r,
+                         out.values.f64[r]);
+        }
+        ddf_arena_reset(arena);
+    }
+    ddf_arena_free(arena);
+    ddf_schema_free(schema);
+    ddf_table_free(t);
+}
+
+
 static void test_eval_random_expressions_match_a_scalar_reference(void **state)
 {
     (void)state;
     char buf[8192];
     rng_state = 20261126;
     for (int round = 0; round < 40; round++) {
-        ddf_table *t = random_table(1 + rnd() % 40);
+        /* every other table is longer than a few of eval's 32-row blocks (f64_chain.c) */
+        ddf_table *t = random_table(1 + rnd() % (round % 2 ? 40 : MAX_RANDOM_ROWS), round % 4 < 2);
         ddf_schema *schema = ddf_test_schema_of(t);
         ddf_arena *arena = ddf_arena_new();
         assert_non_null(arena);
@@ -1058,7 +1124,7 @@ static void test_eval_random_expressions_match_a_scalar_reference(void **state)
                 ddf_expr_check(e, schema, &err) != DDF_OK)
                 fail_msg("'%s': %s", buf, err.msg);
             /* every other query runs through a reversed selection */
-            uint32_t sel[64];
+            uint32_t sel[MAX_RANDOM_ROWS];
             bool use_sel = q & 1;
             for (size_t i = 0; i < t->nrows; i++)
                 sel[i] = (uint32_t)(t->nrows - 1 - i);
@@ -1133,6 +1199,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_eval_allocation_failures_are_clean, setup, teardown),
         cmocka_unit_test(test_eval_astype_float_to_string_matches_python_str),
         cmocka_unit_test(test_eval_random_expressions_match_a_scalar_reference),
+        cmocka_unit_test(test_eval_chains_match_the_reference_in_blocks_and_tail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
