@@ -49,6 +49,7 @@
  *     digits or spaces, which read_csv refuses too. */
 #include "eval.h"
 
+#include "bitmap.h"
 #include "f64_chain.h"
 #include "limits.h"
 #include "numparse.h"
@@ -480,14 +481,14 @@ static int chain_term(ev *v, const ddf_expr *e, ddf_f64_term *t, ddf_column *col
     return DDF_OK;
 }
 
-/* Float64 + - * / as one chain (f64_chain.h): the left spine of 'e' down to
- * DDF_F64_CHAIN_MAX terms, the right operands and the spine's end as terms. Nulls
- * propagate: the result's bitmap is the AND of the terms'. 'loose' as eval_f64_operand. */
-static int eval_f64_chain(ev *v, const ddf_expr *e, bool loose, ddf_column *c)
+/* The chain of float64 + - * / 'e' (f64_chain.h): the left spine of 'e' down to
+ * DDF_F64_CHAIN_MAX terms, the right operands and the spine's end as terms, evaluated.
+ * *c is made a float64 column of v->n rows without values whose bitmap is the AND of
+ * the terms' (nulls propagate). */
+static int chain_terms(ev *v, const ddf_expr *e, ddf_f64_chain *chain, ddf_column *c)
 {
     const ddf_expr *spine[DDF_F64_CHAIN_MAX - 1], *head = e;
     ddf_column cols[DDF_F64_CHAIN_MAX];
-    ddf_f64_chain chain;
     size_t depth = 0;
     int rc;
 
@@ -495,22 +496,36 @@ static int eval_f64_chain(ev *v, const ddf_expr *e, bool loose, ddf_column *c)
         spine[depth++] = head;
         head = head->args[0];
     }
-    chain.nterms = depth + 1;
-    if ((rc = chain_term(v, head, &chain.terms[0], &cols[0])) < 0)
+    chain->nterms = depth + 1;
+    if ((rc = chain_term(v, head, &chain->terms[0], &cols[0])) < 0)
         return rc;
     for (size_t k = 1; k <= depth; k++) { /* the spine from the bottom up */
         const ddf_expr *node = spine[depth - k];
 
-        chain.ops[k - 1] = f64_op_of(node->op);
-        if ((rc = chain_term(v, node->args[1], &chain.terms[k], &cols[k])) < 0)
+        chain->ops[k - 1] = f64_op_of(node->op);
+        if ((rc = chain_term(v, node->args[1], &chain->terms[k], &cols[k])) < 0)
             return rc;
     }
-    if ((rc = mk(v, e, DDF_DTYPE_FLOAT64, c)) < 0)
-        return rc;
-    for (size_t k = 0; k < chain.nterms; k++)
+    ddf_column_init(c, DDF_DTYPE_FLOAT64);
+    c->length = c->capacity = v->n;
+    for (size_t k = 0; k < chain->nterms; k++)
         if (cols[k].validity && (rc = and_validity(v, e, c, &cols[k], NULL)) < 0)
             return rc;
-    ddf_f64_chain_run(&chain, v->n, c->values.f64);
+    return DDF_OK;
+}
+
+/* Float64 + - * / as one chain; 'loose' as eval_f64_operand. */
+static int eval_f64_chain(ev *v, const ddf_expr *e, bool loose, ddf_column *c)
+{
+    ddf_f64_chain chain;
+    int rc;
+
+    if ((rc = chain_terms(v, e, &chain, c)) < 0)
+        return rc;
+    c->values.f64 = ddf_arena_alloc(v->a, (v->n ? v->n : 1) * sizeof(double));
+    if (c->values.f64 == NULL)
+        return oom(v, e);
+    ddf_f64_chain_run(&chain, 0, v->n, c->values.f64);
     if (!loose)
         finish(c);
     return DDF_OK;
@@ -1527,6 +1542,40 @@ int ddf_eval(const ddf_expr *checked, const ddf_table *input, const uint32_t *se
         rc = eval(&v, checked, out);
     if (rc < 0) ddf_column_init(out, DDF_DTYPE_FLOAT64);
     return rc;
+}
+
+int ddf_eval_fold(const ddf_expr *checked, const ddf_table *input, ddf_arena *scratch,
+                  ddf_eval_fold_fn fn, void *ctx, ddf_error *err)
+{
+    ev v = {input, NULL, input->nrows, scratch, err};
+    ddf_f64_chain chain;
+    ddf_column c;
+    double *buf;
+    int rc;
+
+    if (!f64_arith(checked)) {
+        if ((rc = ddf_eval(checked, input, NULL, 0, scratch, &c, err)) < 0)
+            return rc;
+        return fn(ctx, &c, 0, err);
+    }
+    if ((rc = chain_terms(&v, checked, &chain, &c)) < 0)
+        return rc;
+    buf = ddf_arena_alloc(scratch, DDF_EVAL_FOLD_ROWS * sizeof(double));
+    if (buf == NULL)
+        return oom(&v, checked);
+    for (size_t start = 0; start < v.n; start += DDF_EVAL_FOLD_ROWS) {
+        size_t n = v.n - start < DDF_EVAL_FOLD_ROWS ? v.n - start : DDF_EVAL_FOLD_ROWS;
+        ddf_column block = c;
+
+        ddf_f64_chain_run(&chain, start, n, buf);
+        block.length = block.capacity = n;
+        block.values.f64 = buf;
+        block.validity = c.validity ? c.validity + start / 8 : NULL;
+        block.null_count = block.validity ? n - ddf_bitmap_count(block.validity, n) : 0;
+        if ((rc = fn(ctx, &block, start, err)) != 0)
+            return rc;
+    }
+    return DDF_OK;
 }
 
 int ddf_eval_filter(const ddf_expr *pred, const ddf_table *input, const uint32_t *sel, size_t nsel,

@@ -147,34 +147,37 @@ DDF_CHAIN_INLINE double term_at(const ddf_f64_term *t, size_t r)
     return t->scalar_left ? apply(t->sop, t->s, x) : apply(t->sop, x, t->s);
 }
 
-/* The chain over rows [0, n) into out; true when an int64 term's fast conversion met a
- * value out of its range (the blocks' results are then wrong, the tail's right). */
-DDF_CHAIN_INLINE bool run_rows(const ddf_f64_chain *c, size_t n, double *out, bool exact)
+/* The chain over rows [start, start + n) into out[0..n); true when an int64 term's fast
+ * conversion met a value out of its range (the blocks' results are then wrong, the
+ * tail's right). */
+DDF_CHAIN_INLINE bool run_rows(const ddf_f64_chain *c, size_t start, size_t n, double *out,
+                               bool exact)
 {
     v4u oor = SPLAT_U(0);
     v4d acc[QUADS] = {{0}}, x[QUADS] = {{0}}; /* always written before read; GCC 12 doubts */
     size_t i = 0;
 
     for (; i + BLOCK_ROWS <= n; i += BLOCK_ROWS) {
-        load_block(&c->terms[0], i, exact, &oor, acc);
+        load_block(&c->terms[0], start + i, exact, &oor, acc);
         for (size_t k = 1; k < c->nterms; k++) {
-            load_block(&c->terms[k], i, exact, &oor, x);
+            load_block(&c->terms[k], start + i, exact, &oor, x);
             apply_block(c->ops[k - 1], acc, x);
         }
         EACH_QUAD(memcpy(out + i + 4 * q, &acc[q], sizeof acc[q]))
     }
     for (; i < n; i++) {
-        double row = term_at(&c->terms[0], i);
+        double row = term_at(&c->terms[0], start + i);
 
         for (size_t k = 1; k < c->nterms; k++)
-            row = apply(c->ops[k - 1], row, term_at(&c->terms[k], i));
+            row = apply(c->ops[k - 1], row, term_at(&c->terms[k], start + i));
         out[i] = row;
     }
     return ((oor[0] | oor[1] | oor[2] | oor[3]) >> 52) != 0;
 }
 
-DDF_CHAIN_CLONES void ddf_f64_chain_run(const ddf_f64_chain *chain, size_t n, double *out)
+DDF_CHAIN_CLONES void ddf_f64_chain_run(const ddf_f64_chain *chain, size_t start, size_t n,
+                                        double *out)
 {
-    if (run_rows(chain, n, out, false))
-        run_rows(chain, n, out, true);
+    if (run_rows(chain, start, n, out, false))
+        run_rows(chain, start, n, out, true);
 }

@@ -42,7 +42,7 @@ typedef struct ddf_f64_chain {
     ddf_f64_op ops[DDF_F64_CHAIN_MAX - 1]; /* ops[k - 1] joins terms[k] to the rows so far */
 } ddf_f64_chain;
 
-/* out[r] = the chain's value at row r, for r in [0, n). */
-void ddf_f64_chain_run(const ddf_f64_chain *chain, size_t n, double *out);
+/* out[r - start] = the chain's value at row r, for r in [start, start + n). */
+void ddf_f64_chain_run(const ddf_f64_chain *chain, size_t start, size_t n, double *out);
 
 #endif

@@ -897,6 +897,78 @@ static int fold_slice(run_ctx *ctx, const ddf_plan_part *pp, fold *f, const ddf_
     return rc;
 }
 
+/* A slice's sum or mean of the column its last step assigns, fed block by block. */
+typedef struct sum_fold {
+    ddf_agg_stream *stream;
+    ddf_agg_state *state;
+    uint64_t part;
+    uint64_t row_base; /* the slice's first row in the partition */
+} sum_fold;
+
+static int fold_sum_block(void *arg, const ddf_column *block, size_t start, ddf_error *err)
+{
+    sum_fold *s = arg;
+
+    return ddf_agg_stream_update(s->stream, s->state, block, NULL, 0, s->part,
+                                 s->row_base + start, err);
+}
+
+/* Whether the slices of 'plan' may fold its last step, an assign of a float64
+ * expression, straight into its one aggregation, a sum or mean of that column
+ * (sums_assigned says when a slice does): ddf_eval_fold hands the expression's value
+ * to the lanes a few KiB at a time, so the column is never written whole and read
+ * back. The blocks are the column's rows in order and the lanes take them as they take
+ * the column, so the sum has the same bits. */
+static bool folds_assigned_sum(const ddf_plan *plan, const ddf_plan_compiled *c, bool lanes)
+{
+    const ddf_terminal *t = &plan->terminal;
+
+    if (!lanes || plan->nsteps == 0 || t->kind != DDF_TERM_REDUCE || t->naggs != 1 ||
+        c->steps[plan->nsteps - 1].kind != DDF_STEP_ASSIGN)
+        return false;
+    return (c->aggs[0].kind == DDF_AGG_SUM || c->aggs[0].kind == DDF_AGG_MEAN) &&
+           c->steps[plan->nsteps - 1].expr->dtype == DDF_DTYPE_FLOAT64;
+}
+
+/* Whether the last step, run on 'cur' with no rows selected, assigns the column the
+ * aggregation reads (the index assign_view would give it). */
+static bool sums_assigned(const ddf_plan *plan, const ddf_plan_compiled *c,
+                          const ddf_table *cur)
+{
+    const char *name = plan->steps[plan->nsteps - 1].name;
+    size_t at = cur->ncols;
+
+    for (size_t k = 0; k < cur->ncols && at == cur->ncols; k++)
+        if (strcmp(cur->names[k], name) == 0)
+            at = k;
+    return at == c->aggs[0].col && at < DDF_MAX_COLUMNS;
+}
+
+/* The slice's last step and reduction folded (folds_assigned_sum). */
+static int fold_assigned_sum(run_ctx *ctx, const ddf_plan_part *pp, fold *f,
+                             const ddf_table *cur, const ddf_expr *expr, size_t start,
+                             bool lanes, ddf_arena *scratch, ddf_arena *keep, ddf_error *err)
+{
+    const ddf_plan_compiled *c = ctx->compiled;
+    sum_fold s;
+    int rc;
+
+    if (!f->started) {
+        f->states = ddf_arena_calloc(keep, 1, sizeof(*f->states));
+        f->streams = ddf_arena_calloc(keep, 1, sizeof(*f->streams));
+        if (f->states == NULL || f->streams == NULL)
+            return ddf_error_setf(err, DDF_ENOMEM, "out of memory");
+        f->started = true;
+        if ((rc = ddf_agg_init(&f->states[0], c->aggs[0].kind, expr->dtype, keep, err)) < 0)
+            return rc;
+        f->ninit = 1;
+        ddf_agg_stream_init(&f->streams[0], &f->states[0], lanes);
+    }
+    f->rows += cur->nrows;
+    s = (sum_fold){&f->streams[0], &f->states[0], pp->index, start};
+    return ddf_eval_fold(expr, cur, scratch, fold_sum_block, &s, err);
+}
+
 /* The partial of what 'f' folded. */
 static int fold_finish(run_ctx *ctx, fold *f, ddf_arena *keep, ddf_table **out,
                        ddf_error *err)
@@ -918,8 +990,8 @@ static int fold_finish(run_ctx *ctx, fold *f, ddf_arena *keep, ddf_table **out,
 /* The pipeline over rows [start, start + n) of 'in' and the fold of its result. 'view'
  * is the slice's table, its columns rewritten here. */
 static int run_slice(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *in,
-                     ddf_table *view, size_t start, size_t n, bool lanes, fold *f,
-                     ddf_arena *scratch, ddf_arena *keep, ddf_error *err)
+                     ddf_table *view, size_t start, size_t n, bool lanes, bool sum_folds,
+                     fold *f, ddf_arena *scratch, ddf_arena *keep, ddf_error *err)
 {
     const ddf_plan *plan = ctx->plan;
     const ddf_plan_compiled *c = ctx->compiled;
@@ -948,6 +1020,10 @@ static int run_slice(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *in,
             break;
         }
         case DDF_STEP_ASSIGN:
+            if (sum_folds && i + 1 == plan->nsteps && sel == NULL &&
+                sums_assigned(plan, c, cur))
+                return fold_assigned_sum(ctx, pp, f, cur, cs->expr, start, lanes, scratch,
+                                         keep, err);
             /* over every row of the slice, the selection kept (see above) */
             rc = assign_view(cur, plan->steps[i].name, cs->expr, scratch, &t, err);
             if (rc > 0)
@@ -971,6 +1047,7 @@ static int run_sliced(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *in
                       ddf_exec_result *r)
 {
     size_t step = ctx->ex->slice_rows;
+    bool sum_folds = folds_assigned_sum(ctx->plan, ctx->compiled, lanes);
     ddf_arena *scratch = ddf_arena_new(), *keep = ddf_arena_new();
     ddf_table view = {0};
     fold f = {0};
@@ -992,7 +1069,7 @@ static int run_sliced(run_ctx *ctx, const ddf_plan_part *pp, const ddf_table *in
         ddf_arena_rewind(scratch); /* the last slice's buffers, still in cache */
         rc = run_slice(ctx, pp, in, &view, start, in->nrows - start < step ? in->nrows - start
                                                                           : step,
-                       lanes, &f, scratch, keep, &r->err);
+                       lanes, sum_folds, &f, scratch, keep, &r->err);
     }
     if (rc == DDF_OK) {
         rc = fold_finish(ctx, &f, keep, &r->table, &r->err);

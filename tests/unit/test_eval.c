@@ -1038,6 +1038,87 @@ static ddf_table *random_table(size_t rows, bool wide)
 
 #define MAX_RANDOM_ROWS 200
 
+/* What ddf_eval_fold hands over, block by block, put back together. */
+typedef struct fold_sink {
+    size_t next;    /* the row the next block must start at */
+    size_t blocks;
+    double values[1200];
+    bool valid[1200];
+    size_t nulls;
+    size_t stop_after; /* blocks; then the reader returns 7 (0: never) */
+} fold_sink;
+
+static int fold_into(void *ctx, const ddf_column *block, size_t start, ddf_error *err)
+{
+    fold_sink *f = ctx;
+    size_t nulls = 0;
+
+    (void)err;
+    assert_int_equal(start, f->next);
+    assert_true(start + block->length <= 1200);
+    for (size_t r = 0; r < block->length; r++) {
+        f->valid[start + r] = ddf_column_is_valid(block, r);
+        f->values[start + r] = block->dtype == DDF_DTYPE_FLOAT64 ? block->values.f64[r]
+                                                                 : (double)block->values.i64[r];
+        nulls += !f->valid[start + r];
+    }
+    assert_int_equal(block->null_count, nulls);
+    f->nulls += nulls;
+    f->next = start + block->length;
+    f->blocks++;
+    return f->blocks == f->stop_after ? 7 : 0;
+}
+
+/* ddf_eval_fold gives ddf_eval's rows in order (null rows as nulls, whatever their slots
+ * hold): float + - * / in blocks of DDF_EVAL_FOLD_ROWS, other expressions whole. */
+static void test_eval_fold_hands_over_the_rows_in_blocks(void **state)
+{
+    static const char *const exprs[] = {"g * x * (1 - g)", "g + y / 3", "x * 2", "abs(g)"};
+    ddf_table *t;
+    ddf_schema *schema;
+    ddf_arena *arena = ddf_arena_new();
+
+    (void)state;
+    rng_state = 20261128;
+    t = random_table(1100, false);
+    schema = ddf_test_schema_of(t);
+    assert_non_null(arena);
+    for (size_t q = 0; q < sizeof exprs / sizeof exprs[0]; q++) {
+        static fold_sink sink;
+        ddf_expr *e = NULL;
+        ddf_error err;
+        ddf_column whole;
+
+        memset(&sink, 0, sizeof sink);
+        assert_int_equal(ddf_expr_parse(exprs[q], strlen(exprs[q]), arena, &e, &err), DDF_OK);
+        assert_int_equal(ddf_expr_check(e, schema, &err), DDF_OK);
+        assert_int_equal(ddf_eval(e, t, NULL, 0, arena, &whole, &err), DDF_OK);
+        assert_int_equal(ddf_eval_fold(e, t, arena, fold_into, &sink, &err), DDF_OK);
+        assert_int_equal(sink.next, t->nrows);
+        assert_int_equal(sink.blocks, q < 2 ? (t->nrows + DDF_EVAL_FOLD_ROWS - 1) /
+                                                  DDF_EVAL_FOLD_ROWS
+                                            : 1);
+        assert_int_equal(sink.nulls, whole.null_count);
+        for (size_t r = 0; r < t->nrows; r++) {
+            assert_int_equal(sink.valid[r], ddf_column_is_valid(&whole, r));
+            if (sink.valid[r] && !same_f(sink.values[r], e->dtype == DDF_DTYPE_FLOAT64
+                                                             ? whole.values.f64[r]
+                                                             : (double)whole.values.i64[r]))
+                fail_msg("'%s' row %zu differs", exprs[q], r);
+        }
+        /* a reader's nonzero return ends the fold: no block after it */
+        memset(&sink, 0, sizeof sink);
+        sink.stop_after = 1;
+        assert_int_equal(ddf_eval_fold(e, t, arena, fold_into, &sink, &err), 7);
+        assert_int_equal(sink.blocks, 1);
+        ddf_arena_reset(arena);
+    }
+    ddf_arena_free(arena);
+    ddf_schema_free(schema);
+    ddf_table_free(t);
+}
+
+
 /* Float + - * / run as chains 32 rows at a time (f64_chain.c), the rows past the last
  * block one at a time. Every operator with a scalar on either side, int and float
  * operands, chains longer than one kernel call and right operands that are expressions,
@@ -1200,6 +1281,7 @@ int main(void)
         cmocka_unit_test(test_eval_astype_float_to_string_matches_python_str),
         cmocka_unit_test(test_eval_random_expressions_match_a_scalar_reference),
         cmocka_unit_test(test_eval_chains_match_the_reference_in_blocks_and_tail),
+        cmocka_unit_test(test_eval_fold_hands_over_the_rows_in_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
