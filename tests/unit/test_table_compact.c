@@ -6,6 +6,8 @@
 
 #include "codec.h"
 #include "csv_reader.h"
+#include "eval.h"
+#include "expr.h"
 #include "frame_ops.h"
 #include "groupby.h"
 #include "table_compact.h"
@@ -338,6 +340,53 @@ static void test_dict_value_counts(void **state)
     ddf_table_free(dict);
 }
 
+/* isin over a dictionary column probes each entry once (eval.c, isin_dict): its values
+ * and the rows a filter keeps must be the plain column's, nulls and None included. */
+static void test_dict_isin(void **state)
+{
+    static const char *const exprs[] = {
+        "k in ['EU-West', 'US-West']", "k not in ['EU-West', 'US-West']", "k in ['', None]",
+        "k not in [None]", "k in ['nope']", "k in ['Africa', 'LATAM-long-name-x', 'EU-East']",
+    };
+    ddf_table *plain = make_plain(), *dict = make_dict();
+    ddf_schema *schema = ddf_test_schema_of(plain);
+    ddf_arena *arena = ddf_arena_new();
+    uint32_t sel[400];
+
+    (void)state;
+    assert_non_null(arena);
+    for (size_t i = 0; i < 400; i++)
+        sel[i] = (uint32_t)((i * 4099 + 11) % NROWS);
+    for (size_t q = 0; q < sizeof exprs / sizeof exprs[0]; q++) {
+        ddf_expr *e = NULL;
+        ddf_error err;
+        ddf_column a, b;
+        uint32_t *ra, *rb;
+        size_t na, nb;
+
+        assert_int_equal(ddf_expr_parse(exprs[q], strlen(exprs[q]), arena, &e, &err), DDF_OK);
+        assert_int_equal(ddf_expr_check(e, schema, &err), DDF_OK);
+        for (int with_sel = 0; with_sel <= 1; with_sel++) {
+            const uint32_t *s = with_sel ? sel : NULL;
+            size_t ns = with_sel ? 400 : 0, rows = with_sel ? 400 : NROWS;
+
+            assert_int_equal(ddf_eval(e, plain, s, ns, arena, &a, &err), DDF_OK);
+            assert_int_equal(ddf_eval(e, dict, s, ns, arena, &b, &err), DDF_OK);
+            for (size_t i = 0; i < rows; i++)
+                assert_int_equal(a.values.b8[i], b.values.b8[i]);
+            assert_int_equal(ddf_eval_filter(e, plain, s, ns, arena, &ra, &na, &err), DDF_OK);
+            assert_int_equal(ddf_eval_filter(e, dict, s, ns, arena, &rb, &nb, &err), DDF_OK);
+            assert_int_equal(na, nb);
+            assert_memory_equal(ra, rb, na * sizeof(*ra));
+        }
+        ddf_arena_reset(arena);
+    }
+    ddf_arena_free(arena);
+    ddf_schema_free(schema);
+    ddf_table_free(plain);
+    ddf_table_free(dict);
+}
+
 /* A parsed partition comes out compacted: the category column as a dictionary. */
 static void test_csv_partition_is_compacted(void **state)
 {
@@ -390,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_dict_frame_ops),
         cmocka_unit_test(test_dict_groupby),
         cmocka_unit_test(test_dict_value_counts),
+        cmocka_unit_test(test_dict_isin),
         cmocka_unit_test(test_csv_partition_is_compacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
