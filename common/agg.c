@@ -516,6 +516,99 @@ static int update_rows(ddf_agg_state *st, const ddf_column *col, const uint32_t 
                        size_t nsel, uint64_t part, uint64_t row_base, bool lanes,
                        ddf_error *err);
 
+/* The best of min/max among the rows of a dictionary column: each used entry compared
+ * once, not each row's string. *row gets a row holding it. */
+static int minmax_dict(const ddf_agg_state *st, const ddf_column *col, const uint32_t *sel,
+                       size_t n, uint64_t *kept, size_t *row, const char **s, size_t *len)
+{
+    size_t *first = ddf_malloc((col->dict_length ? col->dict_length : 1) * sizeof(*first));
+    size_t best = SIZE_MAX;
+
+    if (first == NULL)
+        return DDF_ENOMEM;
+    for (size_t k = 0; k < col->dict_length; k++)
+        first[k] = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t r = sel ? sel[i] : i;
+
+        if (!ddf_column_is_valid(col, r))
+            continue;
+        ++*kept;
+        if (first[col->codes[r]] == SIZE_MAX)
+            first[col->codes[r]] = r;
+    }
+    for (size_t k = 0; k < col->dict_length; k++) {
+        size_t lk;
+        const char *sk;
+
+        if (first[k] == SIZE_MAX)
+            continue;
+        sk = ddf_column_str(col, first[k], &lk);
+        if (best == SIZE_MAX ||
+            cmp_vals(DDF_DTYPE_STRING, 0, 0, sk, lk, 0, 0, *s, *len) ==
+                (st->kind == DDF_AGG_MIN ? -1 : 1)) {
+            best = first[k];
+            *s = sk;
+            *len = lk;
+        }
+    }
+    *row = best;
+    ddf_free(first);
+    return DDF_OK;
+}
+
+/* min/max of the rows: the best found by a loop per layout, then offered to the state as
+ * the generic loop of update_rows does (which copies a candidate state a row, five times
+ * slower). Ties keep the first row; values are what cmp_vals orders, so the result is
+ * the generic loop's. */
+static int minmax_rows(ddf_agg_state *st, const ddf_column *col, const uint32_t *sel,
+                       size_t n, uint64_t part, uint64_t row_base, ddf_error *err)
+{
+    const int want = st->kind == DDF_AGG_MIN ? -1 : 1;
+    uint64_t kept = 0, seen = st->count;
+    size_t best = SIZE_MAX, len = 0;
+    int64_t iv = 0;
+    double fv = 0.0;
+    const char *s = "";
+
+    if (col->dtype == DDF_DTYPE_STRING && ddf_column_is_dict(col)) {
+        if (minmax_dict(st, col, sel, n, &kept, &best, &s, &len) < 0)
+            return ddf_error_setf(err, DDF_ENOMEM, "%s: out of memory", ddf_agg_name(st->kind));
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            size_t r = sel ? sel[i] : i;
+
+            if (row_is_null(col, r))
+                continue;
+            kept++;
+            if (col->dtype == DDF_DTYPE_FLOAT64) {
+                double x = col->values.f64[r];
+
+                if (best == SIZE_MAX || cmp_vals(DDF_DTYPE_FLOAT64, 0, x, NULL, 0, 0, fv, NULL,
+                                                 0) == want)
+                    best = r, fv = x;
+            } else if (col->dtype == DDF_DTYPE_STRING) {
+                size_t lx;
+                const char *x = ddf_column_str(col, r, &lx);
+
+                if (best == SIZE_MAX ||
+                    cmp_vals(DDF_DTYPE_STRING, 0, 0, x, lx, 0, 0, s, len) == want)
+                    best = r, s = x, len = lx;
+            } else {
+                int64_t x = int_at(col, r);
+
+                if (best == SIZE_MAX || (want < 0 ? x < iv : x > iv))
+                    best = r, iv = x;
+            }
+        }
+    }
+    st->count += kept;
+    if (best != SIZE_MAX && better(st, seen == 0, iv, fv, s, len, part, row_base + best) &&
+        take(st, iv, fv, s, len, part, row_base + best) < 0)
+        return ddf_error_setf(err, DDF_ENOMEM, "%s: out of memory", ddf_agg_name(st->kind));
+    return DDF_OK;
+}
+
 int ddf_agg_update(ddf_agg_state *st, const ddf_column *col, const uint32_t *sel, size_t nsel,
                    uint64_t part, ddf_error *err)
 {
@@ -545,6 +638,8 @@ static int update_rows(ddf_agg_state *st, const ddf_column *col, const uint32_t 
         sum_float_column(st, col);
         return DDF_OK;
     }
+    if (st->kind == DDF_AGG_MIN || st->kind == DDF_AGG_MAX)
+        return minmax_rows(st, col, sel, n, part, row_base, err);
     if (st->kind == DDF_AGG_NUNIQUE && st->set == NULL) {
         st->set = ddf_calloc(1, sizeof(*st->set));
         if (st->set == NULL)

@@ -4,6 +4,7 @@
  * dictionary column must equal its result on the plain column it was made from. */
 #include "testutil.h"
 
+#include "agg.h"
 #include "codec.h"
 #include "csv_reader.h"
 #include "eval.h"
@@ -340,6 +341,63 @@ static void test_dict_value_counts(void **state)
     ddf_table_free(dict);
 }
 
+/* The value of 'kind' over column 'col' of 'plain' and of 'dict' (rows 'sel' when given),
+ * fed in two halves as slices are: equal results. */
+static void assert_agg_same(const ddf_table *plain, const ddf_table *dict, size_t col,
+                            ddf_agg_kind kind, const uint32_t *sel, size_t nsel)
+{
+    ddf_arena *arena = ddf_arena_new();
+    ddf_agg_state st[2];
+    ddf_agg_value v[2];
+    ddf_error err;
+
+    assert_non_null(arena);
+    for (int k = 0; k < 2; k++) {
+        const ddf_column *c = &(k ? dict : plain)->columns[col];
+        size_t n = sel ? nsel : plain->nrows;
+
+        assert_int_equal(ddf_agg_init(&st[k], kind, c->dtype, arena, &err), DDF_OK);
+        if (sel) {
+            assert_int_equal(ddf_agg_update(&st[k], c, sel, n / 2, 0, &err), DDF_OK);
+            assert_int_equal(ddf_agg_update(&st[k], c, sel + n / 2, n - n / 2, 1, &err), DDF_OK);
+        } else {
+            assert_int_equal(ddf_agg_update(&st[k], c, NULL, 0, 0, &err), DDF_OK);
+        }
+        assert_int_equal(ddf_agg_finalize(&st[k], &v[k], &err), DDF_OK);
+    }
+    assert_int_equal(v[0].dtype, v[1].dtype);
+    assert_int_equal(v[0].i64, v[1].i64);
+    assert_int_equal(v[0].str_len, v[1].str_len);
+    if (v[0].str_len)
+        assert_memory_equal(v[0].str, v[1].str, v[0].str_len);
+    for (int k = 0; k < 2; k++)
+        ddf_agg_fini(&st[k]);
+    ddf_arena_free(arena);
+}
+
+/* min/max of a dictionary column compare its used entries, not its rows (agg.c,
+ * minmax_dict): the plain column's result, also when a selection leaves entries out. */
+static void test_dict_agg(void **state)
+{
+    static const ddf_agg_kind kinds[] = {DDF_AGG_MIN, DDF_AGG_MAX, DDF_AGG_FIRST, DDF_AGG_LAST,
+                                         DDF_AGG_NUNIQUE, DDF_AGG_COUNT};
+    ddf_table *plain = make_plain(), *dict = make_dict();
+    uint32_t sel[400], late[400];
+
+    (void)state;
+    for (size_t i = 0; i < 400; i++) {
+        sel[i] = (uint32_t)((i * 4099 + 11) % NROWS);
+        late[i] = (uint32_t)(NROWS - 1 - i); /* region 3 only in the first rows: left out */
+    }
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        assert_agg_same(plain, dict, 0, kinds[k], NULL, 0);
+        assert_agg_same(plain, dict, 0, kinds[k], sel, 400);
+        assert_agg_same(plain, dict, 0, kinds[k], late, 400);
+    }
+    ddf_table_free(plain);
+    ddf_table_free(dict);
+}
+
 /* isin over a dictionary column probes each entry once (eval.c, isin_dict): its values
  * and the rows a filter keeps must be the plain column's, nulls and None included. */
 static void test_dict_isin(void **state)
@@ -440,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_dict_groupby),
         cmocka_unit_test(test_dict_value_counts),
         cmocka_unit_test(test_dict_isin),
+        cmocka_unit_test(test_dict_agg),
         cmocka_unit_test(test_csv_partition_is_compacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
