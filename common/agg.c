@@ -574,32 +574,43 @@ static int minmax_rows(ddf_agg_state *st, const ddf_column *col, const uint32_t 
     if (col->dtype == DDF_DTYPE_STRING && ddf_column_is_dict(col)) {
         if (minmax_dict(st, col, sel, n, &kept, &best, &s, &len) < 0)
             return ddf_error_setf(err, DDF_ENOMEM, "%s: out of memory", ddf_agg_name(st->kind));
-    } else {
+    } else if (col->dtype == DDF_DTYPE_FLOAT64) {
+        const double *x = col->values.f64;
+
+        /* a loop per dtype, the test of the dtype out of it */
         for (size_t i = 0; i < n; i++) {
             size_t r = sel ? sel[i] : i;
 
-            if (row_is_null(col, r))
+            if (!ddf_column_is_valid(col, r) || isnan(x[r]))
                 continue;
             kept++;
-            if (col->dtype == DDF_DTYPE_FLOAT64) {
-                double x = col->values.f64[r];
+            if (best == SIZE_MAX || cmp_vals(DDF_DTYPE_FLOAT64, 0, x[r], NULL, 0, 0, fv, NULL,
+                                             0) == want)
+                best = r, fv = x[r];
+        }
+    } else if (col->dtype == DDF_DTYPE_STRING) {
+        for (size_t i = 0; i < n; i++) {
+            size_t r = sel ? sel[i] : i, lx;
+            const char *x;
 
-                if (best == SIZE_MAX || cmp_vals(DDF_DTYPE_FLOAT64, 0, x, NULL, 0, 0, fv, NULL,
-                                                 0) == want)
-                    best = r, fv = x;
-            } else if (col->dtype == DDF_DTYPE_STRING) {
-                size_t lx;
-                const char *x = ddf_column_str(col, r, &lx);
+            if (!ddf_column_is_valid(col, r))
+                continue;
+            kept++;
+            x = ddf_column_str(col, r, &lx);
+            if (best == SIZE_MAX || cmp_vals(DDF_DTYPE_STRING, 0, 0, x, lx, 0, 0, s, len) == want)
+                best = r, s = x, len = lx;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            size_t r = sel ? sel[i] : i;
+            int64_t x;
 
-                if (best == SIZE_MAX ||
-                    cmp_vals(DDF_DTYPE_STRING, 0, 0, x, lx, 0, 0, s, len) == want)
-                    best = r, s = x, len = lx;
-            } else {
-                int64_t x = int_at(col, r);
-
-                if (best == SIZE_MAX || (want < 0 ? x < iv : x > iv))
-                    best = r, iv = x;
-            }
+            if (!ddf_column_is_valid(col, r))
+                continue;
+            kept++;
+            x = int_at(col, r);
+            if (best == SIZE_MAX || (want < 0 ? x < iv : x > iv))
+                best = r, iv = x;
         }
     }
     st->count += kept;
