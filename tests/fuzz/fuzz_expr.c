@@ -4,10 +4,13 @@
  * compiled by the client). It is parsed; a parse error must name a place inside the text.
  * A tree that parses is checked against a fixed schema; one that checks is evaluated over
  * a small table of edge values (nulls, int64 extremes, -0.0, inf, NaN, empty and UTF-8
- * strings), once over all rows and once through a selection vector of every row:
+ * strings, repeated five times), once over all rows and once through a selection vector
+ * of every row:
  *  - the result has one row per input row and the dtype the checker promised (float64
  *    for None);
  *  - both evaluations agree row by row (the selection path is the filter's path);
+ *  - rows holding the same values give the same result: the first 32 rows go through
+ *    float arithmetic's vector blocks, the last 8 one at a time (common/f64_chain.c);
  *  - a bool expression also runs as a filter, whose rows must be increasing, in range,
  *    and exactly the rows where the evaluated value is true.
  * Evaluation errors are allowed (astype of NaN to int64 is one), crashes, leaks, UB and
@@ -27,7 +30,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define NROWS 8
+#define NEDGE 8            /* distinct rows */
+#define NROWS (5 * NEDGE) /* the edge rows over and over */
 
 static void fail(const char *what, const char *text, size_t len)
 {
@@ -35,12 +39,13 @@ static void fail(const char *what, const char *text, size_t len)
     abort();
 }
 
-/* Columns i int64, f float64, s string, b bool, `odd name` int64; row 2 all null. */
+/* Columns i int64, f float64, s string, b bool, `odd name` int64; NEDGE rows repeated,
+ * row 2 of each all null. */
 static ddf_table *sample(void)
 {
-    static const int64_t iv[NROWS] = {-7, 7, 0, INT64_MAX, INT64_MIN, 0, 1, -1};
-    static const double fv[NROWS] = {-0.0, 1.5, 0, INFINITY, NAN, 2.5, -INFINITY, 1e308};
-    static const char *const sv[NROWS] = {"Hello", "", NULL, "h\xc3\xa9llo w\xc3\xb6rld",
+    static const int64_t iv[NEDGE] = {-7, 7, 0, INT64_MAX, INT64_MIN, 0, 1, -1};
+    static const double fv[NEDGE] = {-0.0, 1.5, 0, INFINITY, NAN, 2.5, -INFINITY, 1e308};
+    static const char *const sv[NEDGE] = {"Hello", "", NULL, "h\xc3\xa9llo w\xc3\xb6rld",
                                           "  pad  ", "ab", "\xf0\x9f\x98\x80", "7"};
     static const char *const names[] = {"i", "f", "s", "b", "odd name"};
     static const ddf_dtype dtypes[] = {DDF_DTYPE_INT64, DDF_DTYPE_FLOAT64, DDF_DTYPE_STRING,
@@ -50,9 +55,10 @@ static ddf_table *sample(void)
 
     for (size_t c = 0; c < 5 && rc == DDF_OK; c++)
         rc = ddf_table_set_column(t, c, names[c], strlen(names[c]), dtypes[c]);
-    for (size_t r = 0; r < NROWS && rc == DDF_OK; r++) {
+    for (size_t row = 0; row < NROWS && rc == DDF_OK; row++) {
         ddf_column *col = t->columns;
         ddf_arena *a = t->arena;
+        size_t r = row % NEDGE;
 
         if (r == 2) {
             for (size_t c = 0; c < 5 && rc == DDF_OK; c++)
@@ -140,6 +146,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t r = 0; r < NROWS; r++)
         if (!same_value(&whole, r, &picked, r))
             fail("all rows and every row selected give different values", text, size);
+    for (size_t r = NEDGE; r < NROWS; r++)
+        if (!same_value(&whole, r, &whole, r % NEDGE))
+            fail("rows of the same values give different values", text, size);
     if (e->dtype == DDF_DTYPE_BOOL) {
         size_t next = 0;
 
