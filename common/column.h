@@ -12,8 +12,9 @@
  * non-NULL, row i holds dictionary entry codes[i], and values.offsets[dict_length + 1]
  * and 'bytes' hold the dictionary's entries instead of one string per row. The entries
  * are distinct, so within a column equal codes are equal strings. A cached partition's
- * low-cardinality columns (region, product) are stored so (table_compact.h): 4 bytes a
- * row instead of 8 bytes of offset plus the string. A null row's code names an empty
+ * low-cardinality columns (region, product) are stored so (table_compact.h): a 16-bit
+ * code a row (a dictionary has at most 65,536 entries) instead of 8 bytes of offset plus
+ * the string. A null row's code names an empty
  * entry, so its string is "" as in the plain layout. ddf_column_str and
  * ddf_column_value_equal read both layouts; code that reads 'values.offsets' or 'bytes'
  * itself must look at 'codes' first (or take the fast path it offers: work per entry,
@@ -47,7 +48,7 @@ typedef struct ddf_column {
     char *bytes;          /* strings: the bytes offsets point into */
     size_t capacity;      /* rows the value buffer holds */
     size_t bytes_capacity; /* strings: bytes the byte buffer holds */
-    const uint32_t *codes; /* strings: NULL = plain; else length codes < dict_length */
+    const uint16_t *codes; /* strings: NULL = plain; else length codes < dict_length */
     size_t dict_length;   /* dictionary entries (offsets holds dict_length + 1) */
 } ddf_column;
 

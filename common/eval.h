@@ -2,7 +2,9 @@
  *
  * ddf_eval computes a checked ddf_expr (expr.h) over the rows of a table, or over the rows
  * a selection vector names, a node at a time: every node produces a whole temporary
- * column in a caller's scratch arena, so no per-row tree walk happens. The null, overflow,
+ * column in a caller's scratch arena, so no per-row tree walk happens. Float + - * / are
+ * the exception: a tree of them is one chain (f64_chain.h) that reads its operands once
+ * and writes one column, or, through ddf_eval_fold, blocks of it. The null, overflow,
  * division-by-zero and NaN rules follow pandas/numpy and are written once in eval.c's
  * opening comment. Not thread-safe per scratch arena; the expression and table are only
  * read, so many threads may evaluate one expression with their own arenas. */

@@ -690,7 +690,7 @@ HOT int map_dict_body(ddf_groupby *gb, const ddf_column *col, bool valid_all, ui
                       ddf_error *err)
 {
     const ddf_column *cols[1] = {col};
-    const uint32_t *codes = col->codes;
+    const uint16_t *codes = col->codes;
     int rc;
 
     for (size_t i = 0; i < n; i++) {

@@ -206,10 +206,13 @@ static int try_dict(dict_builder *d, const ddf_column *src, size_t n, uint32_t *
     if (give_up(d, n))
         return DDF_OK; /* decided on all rows (or after the last checkpoint) */
     /* Worth it only when smaller than offsets plus every row's bytes. */
-    *use = (uint64_t)n * 4 + (d->n + 1) * 8 + d->bytes <
+    *use = (uint64_t)n * sizeof(uint16_t) + (d->n + 1) * 8 + d->bytes <
            (uint64_t)(n + 1) * 8 + ddf_column_str_total(src);
     return DDF_OK;
 }
+
+/* Codes are stored in 16 bits: a dictionary has at most 65,536 entries. */
+_Static_assert(DDF_COMPACT_MAX_ENTRIES <= UINT16_MAX + 1, "codes must fit column.h's uint16_t");
 
 /* Make string column 'col' (n rows, plain) the dictionary column of 'd', whose entries
  * point into it, and free its old offsets and bytes. 'codes' holds the n rows' codes.
@@ -217,17 +220,18 @@ static int try_dict(dict_builder *d, const ddf_column *src, size_t n, uint32_t *
 static int encode_dict(ddf_column *col, ddf_arena *arena, size_t n, const dict_builder *d,
                        const uint32_t *codes)
 {
-    uint32_t *c = ddf_arena_alloc(arena, n * 4);
+    uint16_t *c = ddf_arena_alloc(arena, n * sizeof(*c));
     int64_t *off = ddf_arena_alloc(arena, (d->n + 1) * 8);
     char *bytes = d->bytes ? ddf_arena_alloc(arena, d->bytes) : NULL;
 
     if (c == NULL || off == NULL || (d->bytes && bytes == NULL)) {
-        ddf_arena_release(arena, c, n * 4);
+        ddf_arena_release(arena, c, n * sizeof(*c));
         ddf_arena_release(arena, off, (d->n + 1) * 8);
         ddf_arena_release(arena, bytes, d->bytes);
         return DDF_ENOMEM;
     }
-    memcpy(c, codes, n * 4);
+    for (size_t r = 0; r < n; r++)
+        c[r] = (uint16_t)codes[r];
     off[0] = 0;
     for (size_t e = 0; e < d->n; e++) {
         if (d->ents[e].len)
