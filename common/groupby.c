@@ -127,6 +127,12 @@ struct ddf_groupby {
     /* batch scratch, BATCH entries each (off: BATCH + 1); lid.. only when any_full */
     uint32_t *gid, *lid, *touched, *off, *order;
     uint64_t *hash;
+    /* one dictionary key: its codes' groups (map_dict), kept while the next update's
+     * key has the same dictionary: the slices of one partition share theirs */
+    uint32_t *dmap;
+    size_t dmap_len;
+    const int64_t *dmap_offsets;
+    const char *dmap_bytes;
 };
 
 static size_t cell_size(cell_kind k)
@@ -1163,8 +1169,25 @@ void ddf_groupby_free(ddf_groupby *gb)
     ddf_free(gb->touched);
     ddf_free(gb->off);
     ddf_free(gb->order);
+    ddf_free(gb->dmap);
     ddf_arena_free(gb->arena);
     ddf_free(gb);
+}
+
+/* The code -> group map of dictionary key 'col': the one kept from the last update when
+ * 'col' has the same dictionary (the same buffers), else a fresh one; NULL when out of
+ * memory. */
+static uint32_t *dict_map_for(ddf_groupby *gb, const ddf_column *col)
+{
+    if (gb->dmap && gb->dmap_offsets == col->values.offsets && gb->dmap_bytes == col->bytes &&
+        gb->dmap_len == col->dict_length)
+        return gb->dmap;
+    ddf_free(gb->dmap);
+    gb->dmap = ddf_calloc(col->dict_length ? col->dict_length : 1, sizeof(*gb->dmap));
+    gb->dmap_len = col->dict_length;
+    gb->dmap_offsets = col->values.offsets;
+    gb->dmap_bytes = col->bytes;
+    return gb->dmap;
 }
 
 void ddf_groupby_set_max_groups(ddf_groupby *gb, size_t max_groups)
@@ -1219,7 +1242,7 @@ int ddf_groupby_update(ddf_groupby *gb, const ddf_table *table, const uint32_t *
     /* Without memory for the map a dictionary key takes map_tuples, which reads it
      * through ddf_column_str (map_str reads plain offsets). */
     if (!gb->exact && gb->nkeys == 1 && cols[0]->codes && n)
-        dmap = ddf_calloc(cols[0]->dict_length, sizeof *dmap);
+        dmap = dict_map_for(gb, cols[0]);
     for (size_t start = 0; start < n && rc == DDF_OK; start += BATCH) {
         size_t m = n - start < BATCH ? n - start : BATCH;
 
@@ -1238,7 +1261,6 @@ int ddf_groupby_update(ddf_groupby *gb, const ddf_table *table, const uint32_t *
         if (rc == DDF_OK)
             rc = fold_batch(gb, table, rows, start, m, part, err);
     }
-    ddf_free(dmap);
     if (rc < 0)
         gb->spent = true;
     return rc;

@@ -84,7 +84,11 @@ size_t ddf_groupby_ngroups(const ddf_groupby *gb);
 /* Fold rows of 'table' (partition number 'part', for first/last) in: rows sel[0..nsel)
  * when 'sel' is non-NULL (each < table->nrows), else all. DDF_EINVAL when the table's
  * dtypes are not those of 'like', a row index is out of range or table->nrows is over
- * UINT32_MAX; DDF_ETOOBIG at the group limit; DDF_ENOMEM. */
+ * UINT32_MAX; DDF_ETOOBIG at the group limit; DDF_ENOMEM. A single dictionary key's map
+ * of codes to groups is kept for the next update whose key has the same dictionary (the
+ * same buffers), as slices of one partition do: so a table fed to a group-by must stay
+ * alive while the group-by is updated, as the dictionary of a freed table could be
+ * followed by another at the same address. */
 int ddf_groupby_update(ddf_groupby *gb, const ddf_table *table, const uint32_t *sel,
                        size_t nsel, uint64_t part, ddf_error *err);
 

@@ -302,6 +302,50 @@ static void test_dict_groupby(void **state)
     ddf_table_free(dict);
 }
 
+/* One group-by fed two tables whose dictionaries number the regions differently (the
+ * second made from the rows in reverse, so its entries come in another order): the map
+ * of codes to groups kept between updates (groupby.c, dict_map_for) must be rebuilt for
+ * the second, and the groups be those of the plain tables. */
+static void test_dict_groupby_two_dictionaries(void **state)
+{
+    static const size_t one[] = {0};
+    static const ddf_groupby_agg aggs[] = {{2, DDF_AGG_SUM}, {0, DDF_AGG_COUNT}};
+    ddf_table *plain = make_plain(), *dict = make_dict(), *rplain = NULL, *rdict = NULL;
+    ddf_table *res[2];
+    uint32_t *rev = malloc(NROWS * sizeof *rev);
+    ddf_error err;
+
+    (void)state;
+    assert_non_null(rev);
+    for (size_t i = 0; i < NROWS; i++)
+        rev[i] = (uint32_t)(NROWS - 1 - i);
+    assert_int_equal(ddf_frame_ops_take(plain, rev, NROWS, &rplain, &err), DDF_OK);
+    assert_int_equal(ddf_frame_ops_take(plain, rev, NROWS, &rdict, &err), DDF_OK);
+    assert_int_equal(ddf_table_compact(rdict, &err), DDF_OK);
+    assert_true(ddf_column_is_dict(&rdict->columns[0]));
+    assert_true(rdict->columns[0].codes[0] != dict->columns[0].codes[NROWS - 1] ||
+                rdict->columns[0].codes[1] != dict->columns[0].codes[NROWS - 2]);
+    for (int k = 0; k < 2; k++) {
+        const ddf_table *a = k ? dict : plain, *b = k ? rdict : rplain;
+        ddf_groupby *gb;
+
+        assert_int_equal(ddf_groupby_new(a, one, 1, aggs, 2, false, &gb, &err), DDF_OK);
+        assert_int_equal(ddf_groupby_update(gb, a, NULL, 0, 0, &err), DDF_OK);
+        assert_int_equal(ddf_groupby_update(gb, b, NULL, 0, 1, &err), DDF_OK);
+        assert_int_equal(ddf_groupby_update(gb, a, NULL, 0, 2, &err), DDF_OK);
+        assert_int_equal(ddf_groupby_result(gb, &res[k], &err), DDF_OK);
+        ddf_groupby_free(gb);
+    }
+    assert_tables_equal(res[0], res[1]);
+    ddf_table_free(res[0]);
+    ddf_table_free(res[1]);
+    ddf_table_free(rplain);
+    ddf_table_free(rdict);
+    ddf_table_free(plain);
+    ddf_table_free(dict);
+    free(rev);
+}
+
 static ddf_table *count_values(const ddf_column *col, bool dropna, const uint32_t *sel,
                                size_t nsel)
 {
@@ -497,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_dict_frame_ops),
         cmocka_unit_test(test_dict_groupby),
         cmocka_unit_test(test_dict_value_counts),
+        cmocka_unit_test(test_dict_groupby_two_dictionaries),
         cmocka_unit_test(test_dict_isin),
         cmocka_unit_test(test_dict_agg),
         cmocka_unit_test(test_csv_partition_is_compacted),
