@@ -97,6 +97,18 @@ static int q_filter_gb_product(ddf_frame *f, ddf_error *err)
     return rc;
 }
 
+/* group-by region and product: two dictionary keys, 80,000 groups (--only) */
+static int q_gb_region_product(ddf_frame *f, ddf_error *err)
+{
+    const char *keys[] = {"region", "product"};
+    ddf_plan_agg aggs[] = {{"qty", DDF_AGG_SUM}};
+    ddf_table *t = NULL;
+    int rc = ddf_frame_groupby(f, keys, 2, aggs, 1, true, &t, err);
+
+    ddf_table_free(t);
+    return rc;
+}
+
 /* a derived frame, then the sum of one column */
 static int sum_of(ddf_frame *f, int (*derive)(ddf_frame *, ddf_frame **, ddf_error *),
                   const char *col, ddf_error *err)
@@ -155,6 +167,7 @@ static const struct {
     {"apply_sum", q_apply_sum, false},
     {"head10", q_head, false},
     {"filter_groupby_product", q_filter_gb_product, true},
+    {"groupby_region_product", q_gb_region_product, true},
 };
 
 /* VmHWM of a process in KiB, 0 if unknown. */

@@ -127,12 +127,13 @@ struct ddf_groupby {
     /* batch scratch, BATCH entries each (off: BATCH + 1); lid.. only when any_full */
     uint32_t *gid, *lid, *touched, *off, *order;
     uint64_t *hash;
-    /* one dictionary key: its codes' groups (map_dict), kept while the next update's
-     * key has the same dictionary: the slices of one partition share theirs */
+    /* dictionary keys only: each tuple of codes' group (map_dict, map_dicts), kept while
+     * the next update's keys have the same dictionaries: the slices of one partition
+     * share theirs */
     uint32_t *dmap;
-    size_t dmap_len;
-    const int64_t *dmap_offsets;
-    const char *dmap_bytes;
+    const int64_t *dmap_offsets[DDF_GROUPBY_MAX_KEYS];
+    const char *dmap_bytes[DDF_GROUPBY_MAX_KEYS];
+    size_t dmap_dict_len[DDF_GROUPBY_MAX_KEYS];
 };
 
 static size_t cell_size(cell_kind k)
@@ -735,6 +736,40 @@ static int map_dict(ddf_groupby *gb, const ddf_column *col, uint32_t *dmap,
 }
 
 /* Any keys: hashes of the whole batch first (a column at a time), then the probes. */
+/* Several dictionary keys (region and product): map_dict for a tuple of codes, c0 +
+ * len0 * (c1 + len1 * c2), each tuple probed once. A row with a null key hashes its tuple
+ * (its code names the empty entry, not the null), or is dropped by dropna. */
+static int map_dicts(ddf_groupby *gb, const ddf_column *const *cols, uint32_t *dmap,
+                     const uint32_t *rows, size_t base, size_t n, uint32_t *gid,
+                     ddf_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t r = ROW(rows, base, i), tuple = 0, scale = 1;
+        bool null = false;
+        int rc;
+
+        for (size_t k = 0; k < gb->nkeys; k++) {
+            null |= !ddf_column_is_valid(cols[k], r);
+            tuple += scale * cols[k]->codes[r];
+            scale *= cols[k]->dict_length;
+        }
+        if (null && gb->dropna) {
+            gid[i] = NO_GROUP;
+            continue;
+        }
+        if (!null && dmap[tuple]) {
+            gid[i] = dmap[tuple] - 1;
+            continue;
+        }
+        rc = find_group(gb, cols, r, tuple_hash(gb, cols, r), &gid[i], err);
+        if (rc < 0)
+            return rc;
+        if (!null)
+            dmap[tuple] = gid[i] + 1;
+    }
+    return DDF_OK;
+}
+
 static int map_tuples(ddf_groupby *gb, const ddf_column *const *cols, const uint32_t *rows,
                       size_t base, size_t n, uint32_t *gid, ddf_error *err)
 {
@@ -1174,19 +1209,36 @@ void ddf_groupby_free(ddf_groupby *gb)
     ddf_free(gb);
 }
 
-/* The code -> group map of dictionary key 'col': the one kept from the last update when
- * 'col' has the same dictionary (the same buffers), else a fresh one; NULL when out of
- * memory. */
-static uint32_t *dict_map_for(ddf_groupby *gb, const ddf_column *col)
+/* Code tuples a map of dictionary keys may hold: 4 MiB of map at most. */
+#define DICT_TUPLES_MAX (1u << 20)
+
+/* The map of code tuples to groups of dictionary keys cols[0..nkeys): the one kept from
+ * the last update when the keys have the same dictionaries (the same buffers), else a
+ * fresh one. NULL when a key is not a dictionary, the tuples would pass
+ * DICT_TUPLES_MAX, or out of memory: the caller then hashes the keys. */
+static uint32_t *dict_map_for(ddf_groupby *gb, const ddf_column *const *cols)
 {
-    if (gb->dmap && gb->dmap_offsets == col->values.offsets && gb->dmap_bytes == col->bytes &&
-        gb->dmap_len == col->dict_length)
+    size_t tuples = 1;
+    bool same = gb->dmap != NULL;
+
+    for (size_t k = 0; k < gb->nkeys; k++) {
+        const ddf_column *c = cols[k];
+
+        if (c->codes == NULL || c->dict_length == 0 || tuples > DICT_TUPLES_MAX / c->dict_length)
+            return NULL;
+        tuples *= c->dict_length;
+        same = same && gb->dmap_offsets[k] == c->values.offsets &&
+               gb->dmap_bytes[k] == c->bytes && gb->dmap_dict_len[k] == c->dict_length;
+    }
+    if (same)
         return gb->dmap;
     ddf_free(gb->dmap);
-    gb->dmap = ddf_calloc(col->dict_length ? col->dict_length : 1, sizeof(*gb->dmap));
-    gb->dmap_len = col->dict_length;
-    gb->dmap_offsets = col->values.offsets;
-    gb->dmap_bytes = col->bytes;
+    gb->dmap = ddf_calloc(tuples, sizeof(*gb->dmap));
+    for (size_t k = 0; k < gb->nkeys; k++) {
+        gb->dmap_offsets[k] = cols[k]->values.offsets;
+        gb->dmap_bytes[k] = cols[k]->bytes;
+        gb->dmap_dict_len[k] = cols[k]->dict_length;
+    }
     return gb->dmap;
 }
 
@@ -1214,7 +1266,7 @@ int ddf_groupby_update(ddf_groupby *gb, const ddf_table *table, const uint32_t *
 {
     const ddf_column *cols[DDF_GROUPBY_MAX_KEYS];
     size_t n = sel ? nsel : table->nrows;
-    uint32_t *dmap = NULL; /* one dictionary key: its codes' groups (map_dict) */
+    uint32_t *dmap = NULL; /* dictionary keys only: code tuples' groups (dict_map_for) */
     int rc;
 
     rc = check_usable(gb, err);
@@ -1241,15 +1293,17 @@ int ddf_groupby_update(ddf_groupby *gb, const ddf_table *table, const uint32_t *
                                   sel[i], table->nrows);
     /* Without memory for the map a dictionary key takes map_tuples, which reads it
      * through ddf_column_str (map_str reads plain offsets). */
-    if (!gb->exact && gb->nkeys == 1 && cols[0]->codes && n)
-        dmap = dict_map_for(gb, cols[0]);
+    if (!gb->exact && n)
+        dmap = dict_map_for(gb, cols);
     for (size_t start = 0; start < n && rc == DDF_OK; start += BATCH) {
         size_t m = n - start < BATCH ? n - start : BATCH;
 
         const uint32_t *rows = sel ? sel + start : NULL;
 
-        if (dmap)
+        if (dmap && gb->nkeys == 1)
             rc = map_dict(gb, cols[0], dmap, rows, start, m, gb->gid, err);
+        else if (dmap)
+            rc = map_dicts(gb, cols, dmap, rows, start, m, gb->gid, err);
         else if (gb->exact && cols[0]->dtype == DDF_DTYPE_INT64)
             rc = map_i64(gb, cols[0], rows, start, m, gb->gid, err);
         else if (gb->exact)

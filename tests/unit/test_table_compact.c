@@ -26,10 +26,11 @@ static const char *const REGIONS[NREGIONS] = {"EU-West", "EU-East",    "US-East"
                                               "Africa"};
 
 /* A table of NROWS rows: "k" string of 8 values (one of them "", nulls every 13th row),
- * "u" string unique per row, "v" int64, "f" float64 with nulls, "b" bool. */
+ * "u" string unique per row, "v" int64, "f" float64 with nulls, "b" bool, "k2" string of
+ * 5 values (nulls every 17th row). */
 static ddf_table *make_plain(void)
 {
-    ddf_table *t = ddf_table_new(5);
+    ddf_table *t = ddf_table_new(6);
     char buf[32];
 
     assert_non_null(t);
@@ -38,6 +39,7 @@ static ddf_table *make_plain(void)
     assert_int_equal(ddf_table_set_column(t, 2, "v", 1, DDF_DTYPE_INT64), DDF_OK);
     assert_int_equal(ddf_table_set_column(t, 3, "f", 1, DDF_DTYPE_FLOAT64), DDF_OK);
     assert_int_equal(ddf_table_set_column(t, 4, "b", 1, DDF_DTYPE_BOOL), DDF_OK);
+    assert_int_equal(ddf_table_set_column(t, 5, "k2", 2, DDF_DTYPE_STRING), DDF_OK);
     for (size_t i = 0; i < NROWS; i++) {
         /* Region 3 appears only in the first rows, so selections can leave it out. */
         size_t reg = i < 50 ? i % NREGIONS : (i * 7 + i / 3) % NREGIONS;
@@ -59,6 +61,13 @@ static ddf_table *make_plain(void)
         else
             assert_int_equal(ddf_column_append_f64(&c[3], t->arena, (double)i / 8), DDF_OK);
         assert_int_equal(ddf_column_append_bool(&c[4], t->arena, i % 3 == 0), DDF_OK);
+        if (i % 17 == 3) {
+            assert_int_equal(ddf_column_append_null(&c[5], t->arena), DDF_OK);
+        } else {
+            const char *k2 = REGIONS[(i * 3 + i / 5) % 5];
+
+            assert_int_equal(ddf_column_append_str(&c[5], t->arena, k2, strlen(k2)), DDF_OK);
+        }
     }
     t->nrows = NROWS;
     return t;
@@ -73,6 +82,7 @@ static ddf_table *make_dict(void)
     assert_int_equal(ddf_table_compact(t, &err), DDF_OK);
     assert_true(ddf_column_is_dict(&t->columns[0]));
     assert_false(ddf_column_is_dict(&t->columns[1]));
+    assert_true(ddf_column_is_dict(&t->columns[5]));
     return t;
 }
 
@@ -262,7 +272,8 @@ static ddf_table *group(const ddf_table *t, const size_t *keys, size_t nkeys, bo
 static void test_dict_groupby(void **state)
 {
     ddf_table *plain = make_plain(), *dict = make_dict(), *a, *b;
-    static const size_t one[] = {0}, two[] = {0, 4}, other[] = {4};
+    static const size_t one[] = {0}, two[] = {0, 4}, other[] = {4}, dicts[] = {0, 5},
+                        three[] = {5, 0, 5};
     uint32_t *sel = malloc(NROWS * sizeof *sel);
     size_t nsel = 0;
 
@@ -290,6 +301,19 @@ static void test_dict_groupby(void **state)
         assert_tables_equal(a, b);
         ddf_table_free(a);
         ddf_table_free(b);
+
+        for (int s = 0; s <= 1; s++) { /* keys all dictionaries: code tuples (map_dicts) */
+            a = group(plain, dicts, 2, dropna, s ? sel : NULL, s ? nsel : 0);
+            b = group(dict, dicts, 2, dropna, s ? sel : NULL, s ? nsel : 0);
+            assert_tables_equal(a, b);
+            ddf_table_free(a);
+            ddf_table_free(b);
+            a = group(plain, three, 3, dropna, s ? sel : NULL, s ? nsel : 0);
+            b = group(dict, three, 3, dropna, s ? sel : NULL, s ? nsel : 0);
+            assert_tables_equal(a, b);
+            ddf_table_free(a);
+            ddf_table_free(b);
+        }
 
         a = group(plain, other, 1, dropna, NULL, 0); /* a dictionary column as a value */
         b = group(dict, other, 1, dropna, NULL, 0);
