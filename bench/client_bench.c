@@ -5,6 +5,9 @@
  *     client-bench FILE.csv [--workers 2] [--blocksize BYTES] [--only NAME] [--repeat N]
  *                  [--session on]
  *
+ * The default queries are the issue's seven; --only filter_groupby_product (qty > 3, then
+ * group-by product) and --only groupby_region_product (two dictionary keys) run extra
+ * ones that are not in that list.
  * --session on runs every query on one cluster, one after the other, as a user would:
  * "cold" is then each query's first run in the session, and the peak is the session's.
  * Prints one line per query: name, cold s, warm s (the best of N warm runs), and the sum of the peak resident sets
