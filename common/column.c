@@ -80,7 +80,7 @@ int ddf_column_reserve(ddf_column *col, ddf_arena *arena, size_t rows, size_t by
 {
     int rc;
 
-    assert(col->codes == NULL); /* a dictionary column is read-only (column.h) */
+    assert(col->codes == NULL && col->i8 == NULL); /* read-only columns (column.h) */
     rc = grow_rows(col, arena, rows);
 
     if (rc == DDF_OK && col->dtype == DDF_DTYPE_STRING)
@@ -91,7 +91,7 @@ int ddf_column_reserve(ddf_column *col, ddf_arena *arena, size_t rows, size_t by
 /* Room for one more row. */
 static int make_room(ddf_column *col, ddf_arena *arena)
 {
-    assert(col->codes == NULL); /* a dictionary column is read-only (column.h) */
+    assert(col->codes == NULL && col->i8 == NULL); /* read-only columns (column.h) */
     if (col->length < col->capacity)
         return DDF_OK;
     return grow_rows(col, arena, col->capacity < 8 ? 16 : col->capacity * 2);

@@ -21,6 +21,12 @@
  * then per code). A dictionary column is read-only: it is never the destination of an append
  * or reserve (copy it with ddf_column_append_from into a plain column instead).
  *
+ * An int64 column of a cached partition whose values all fit in a signed byte (quantities,
+ * ratings, flags) may also carry them as 'i8', one byte a row (table_compact.h). Kernels
+ * bound by memory read that copy instead of eight bytes a row (the float chain,
+ * f64_chain.h); everything else reads values.i64, which is always there. A null row's
+ * byte is 0, as its slot. Such a column is read-only, as a dictionary column is.
+ *
  * Buffers belong to the arena the column was built with: a column is a view that lives
  * as long as that arena. The append functions grow buffers geometrically from the arena
  * and fail with DDF_ENOMEM, leaving the column as it was. */
@@ -50,6 +56,7 @@ typedef struct ddf_column {
     size_t bytes_capacity; /* strings: bytes the byte buffer holds */
     const uint16_t *codes; /* strings: NULL = plain; else length codes < dict_length */
     size_t dict_length;   /* dictionary entries (offsets holds dict_length + 1) */
+    const int8_t *i8;     /* int64: NULL, or values.i64's values as bytes (all fit) */
 } ddf_column;
 
 /* An empty column of 'dtype' with no buffers (dtype must not be DDF_DTYPE_NULL). */

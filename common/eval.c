@@ -473,11 +473,16 @@ static int chain_term(ev *v, const ddf_expr *e, ddf_f64_term *t, ddf_column *col
     }
     if ((rc = eval_f64_operand(v, operand, col, &is_int)) < 0)
         return rc;
-    t->kind = is_int ? DDF_F64_TERM_INT : DDF_F64_TERM_FLOAT;
-    if (is_int)
+    if (is_int && col->i8 != NULL) { /* 1 byte a row read instead of 8 */
+        t->kind = DDF_F64_TERM_INT8;
+        t->i8 = col->i8;
+    } else if (is_int) {
+        t->kind = DDF_F64_TERM_INT;
         t->i = col->values.i64;
-    else
+    } else {
+        t->kind = DDF_F64_TERM_FLOAT;
         t->f = col->values.f64;
+    }
     return DDF_OK;
 }
 

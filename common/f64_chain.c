@@ -13,6 +13,7 @@
 typedef double v4d __attribute__((vector_size(32)));
 typedef uint64_t v4u __attribute__((vector_size(32)));
 
+
 #define QUADS 8 /* vectors a block: 8 of the 16 AVX2 registers, 8 more for the term */
 #define BLOCK_ROWS (4 * QUADS)
 
@@ -37,6 +38,13 @@ typedef uint64_t v4u __attribute__((vector_size(32)));
 #define MAGIC_BITS UINT64_C(0x4338000000000000) /* 1.5 * 2^52 */
 #define MAGIC 6755399441055744.0
 #define HALF_RANGE (UINT64_C(1) << 51)
+/* A signed byte b as the double 2^52 + (b + 128): its bits are 2^52's with b ^ 0x80 in
+ * the low byte. Four bytes of one little-endian word go to four lanes by shifts, so the
+ * conversion needs neither a byte shuffle nor a sign extension, which GCC's vector
+ * extensions turn into scalar code. */
+#define BYTE_BITS UINT64_C(0x4330000000000080) /* 2^52, with the sign bit of b flipped */
+#define BYTE_MAGIC 4503599627370624.0          /* 2^52 + 128 */
+#define BYTE_SHIFTS ((v4u){0, 8, 16, 24})
 
 /* Macros, not functions: a function returning a vector type changes the ABI between the
  * AVX2 clone and the default one, which GCC warns about. */
@@ -95,6 +103,11 @@ DDF_CHAIN_INLINE void load_block(const ddf_f64_term *t, size_t i, bool exact, v4
                       memcpy(&x[q], &u, sizeof u); x[q] -= SPLAT(MAGIC))
         }
         break;
+    case DDF_F64_TERM_INT8: /* the same trick on bytes: exact for all of them */
+        EACH_QUAD(uint32_t w; memcpy(&w, t->i8 + i + 4 * q, sizeof w);
+                  v4u u = ((SPLAT_U(w) >> BYTE_SHIFTS) & SPLAT_U(0xff)) ^ SPLAT_U(BYTE_BITS);
+                  memcpy(&x[q], &u, sizeof u); x[q] -= SPLAT(BYTE_MAGIC))
+        break;
     default:
         EACH_QUAD(x[q] = SPLAT(t->s))
         return;
@@ -139,8 +152,9 @@ DDF_CHAIN_INLINE void load_block(const ddf_f64_term *t, size_t i, bool exact, v4
 DDF_CHAIN_INLINE double term_at(const ddf_f64_term *t, size_t r)
 {
     double x = t->kind == DDF_F64_TERM_FLOAT ? t->f[r]
-               : t->kind == DDF_F64_TERM_INT ? (double)t->i[r]
-                                             : t->s;
+               : t->kind == DDF_F64_TERM_INT  ? (double)t->i[r]
+               : t->kind == DDF_F64_TERM_INT8 ? (double)t->i8[r]
+                                              : t->s;
 
     if (t->kind == DDF_F64_TERM_SCALAR || !t->has_sop)
         return x;

@@ -2,7 +2,8 @@
  *
  * price * qty * (1 - discount) evaluated a node at a time writes a temporary column per
  * node and reads it back: four passes over memory for one result. A chain is the left
- * spine of such a tree, ((t0 op1 t1) op2 t2) ..., each term t a float64 or int64 column,
+ * spine of such a tree, ((t0 op1 t1) op2 t2) ..., each term t a float64 or int64 column
+ * (read through its byte copy when it has one),
  * a column combined with a scalar (1 - x, x * 2.5) or a scalar alone; eval.c builds one
  * from any tree of + - * / (a right operand that is not a term is evaluated first and
  * becomes a column term). The chain runs 32 rows at a time in vector registers: each
@@ -19,6 +20,7 @@
 typedef enum ddf_f64_term_kind {
     DDF_F64_TERM_FLOAT,  /* a float64 column */
     DDF_F64_TERM_INT,    /* an int64 column, read as (double) */
+    DDF_F64_TERM_INT8,   /* an int64 column's byte copy (column.h), read as (double) */
     DDF_F64_TERM_SCALAR, /* one value for every row */
 } ddf_f64_term_kind;
 
@@ -28,6 +30,7 @@ typedef struct ddf_f64_term {
     ddf_f64_term_kind kind;
     const double *f;  /* DDF_F64_TERM_FLOAT: the rows' values */
     const int64_t *i; /* DDF_F64_TERM_INT: the rows' values */
+    const int8_t *i8; /* DDF_F64_TERM_INT8: the rows' values */
     double s;         /* DDF_F64_TERM_SCALAR: the value; else the scalar of 'sop' */
     bool has_sop;     /* a column term combined with 's': x sop s, or s sop x */
     ddf_f64_op sop;

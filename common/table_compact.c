@@ -24,6 +24,7 @@
 #include "hash.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 /* A string up to 16 bytes long is identified by its length and two words (key_words),
@@ -250,6 +251,26 @@ static int encode_dict(ddf_column *col, ddf_arena *arena, size_t n, const dict_b
     return DDF_OK;
 }
 
+void ddf_column_add_byte_copy(ddf_column *col, ddf_arena *arena)
+{
+    const int64_t *v = col->values.i64;
+    size_t n = col->length;
+    int8_t *b;
+
+    if (col->dtype != DDF_DTYPE_INT64 || col->i8 != NULL)
+        return;
+    /* the scan stops at the first value out of range: for an id, the first rows */
+    for (size_t i = 0; i < n; i++)
+        if (v[i] < INT8_MIN || v[i] > INT8_MAX)
+            return;
+    b = ddf_arena_alloc(arena, n ? n : 1);
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        b[i] = (int8_t)v[i];
+    col->i8 = b;
+}
+
 /* Compact column 'col' of n rows in place: drop an all-valid validity bitmap, shrink
  * every buffer to its rows, and turn a low-cardinality string column into a dictionary
  * ('codes': n rows of scratch). On DDF_ENOMEM (no memory for the dictionary) the column
@@ -274,6 +295,7 @@ static int compact_column(ddf_column *col, ddf_arena *arena, size_t n, dict_buil
         col->values.i64 = ddf_arena_shrink(arena, col->values.i64, col->capacity * width,
                                            n * width);
         col->capacity = n;
+        ddf_column_add_byte_copy(col, arena);
         return DDF_OK;
     }
     if (col->values.offsets == NULL)

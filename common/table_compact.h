@@ -15,7 +15,11 @@
  * cycle through the products), so a "distinct <= rows / 4 in the first 4096 rows" rule
  * would miss the very column that gains most. The whole column must also stay within
  * DDF_COMPACT_MAX_ENTRIES entries and come out smaller than the plain layout, else it
- * stays plain. */
+ * stays plain.
+ *
+ * An int64 column whose every value fits in a signed byte also gets those values as
+ * bytes ('i8', column.h), one more byte a row: a warm float expression over it (price *
+ * qty) is bound by the bytes it reads, and reads 1 instead of 8 for that column. */
 #ifndef DDF_TABLE_COMPACT_H
 #define DDF_TABLE_COMPACT_H
 
@@ -33,12 +37,18 @@
 #define DDF_COMPACT_MAX_ENTRIES 65536
 
 /* Compact 't' in place: exact-size buffers, low-cardinality string columns
- * dictionary-encoded, values unchanged (ddf_table_equal with the table before holds).
+ * dictionary-encoded, byte-sized int64 columns given their byte copy, values unchanged (ddf_table_equal with the table before holds).
  * 't' must be complete (every column nrows long) and own its buffers as column.c and
  * the codec build them: each one allocated from t->arena at the size its capacity fields
  * say - a parsed or decoded table, not a view sharing another table's buffers. Pointers
  * into the old buffers are invalid afterwards. On error (DDF_ENOMEM, 'err' says so) the
  * table is still complete and correct, partly compacted. */
 int ddf_table_compact(ddf_table *t, ddf_error *err);
+
+/* Give int64 column 'col' its byte copy (column.h) when every value of its rows fits in
+ * an int8, as ddf_table_compact does; any other column is left alone. The copy is
+ * allocated from 'arena', which must live as long as the column's buffers. No memory for
+ * the copy: the column stays as it is, correct. */
+void ddf_column_add_byte_copy(ddf_column *col, ddf_arena *arena);
 
 #endif

@@ -789,6 +789,8 @@ static void slice_column(const ddf_column *src, size_t start, size_t n, ddf_colu
         break;
     default:
         dst->values.i64 = src->values.i64 + start;
+        if (src->i8 != NULL)
+            dst->i8 = src->i8 + start;
         break;
     }
     dst->null_count = 0;

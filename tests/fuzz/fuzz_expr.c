@@ -11,6 +11,8 @@
  *  - both evaluations agree row by row (the selection path is the filter's path);
  *  - rows holding the same values give the same result: the first 32 rows go through
  *    float arithmetic's vector blocks, the last 8 one at a time (common/f64_chain.c);
+ *  - column k holds byte-sized ints, read through their byte copy (column.h) by float
+ *    arithmetic: the same table without the copy gives the same bits;
  *  - a bool expression also runs as a filter, whose rows must be increasing, in range,
  *    and exactly the rows where the evaluated value is true.
  * Evaluation errors are allowed (astype of NaN to int64 is one), crashes, leaks, UB and
@@ -21,6 +23,7 @@
 #include "limits.h"
 #include "schema.h"
 #include "table.h"
+#include "table_compact.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -32,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NEDGE 8            /* distinct rows */
 #define NROWS (5 * NEDGE) /* the edge rows over and over */
+#define NCOLS 6
 
 static void fail(const char *what, const char *text, size_t len)
 {
@@ -39,21 +43,22 @@ static void fail(const char *what, const char *text, size_t len)
     abort();
 }
 
-/* Columns i int64, f float64, s string, b bool, `odd name` int64; NEDGE rows repeated,
- * row 2 of each all null. */
+/* Columns i int64, f float64, s string, b bool, `odd name` int64, k int64 of byte-sized
+ * values with its byte copy; NEDGE rows repeated, row 2 of each all null. */
 static ddf_table *sample(void)
 {
     static const int64_t iv[NEDGE] = {-7, 7, 0, INT64_MAX, INT64_MIN, 0, 1, -1};
     static const double fv[NEDGE] = {-0.0, 1.5, 0, INFINITY, NAN, 2.5, -INFINITY, 1e308};
     static const char *const sv[NEDGE] = {"Hello", "", NULL, "h\xc3\xa9llo w\xc3\xb6rld",
                                           "  pad  ", "ab", "\xf0\x9f\x98\x80", "7"};
-    static const char *const names[] = {"i", "f", "s", "b", "odd name"};
+    static const int64_t kv[NEDGE] = {-128, 127, 0, 0, -1, 1, 100, -5};
+    static const char *const names[] = {"i", "f", "s", "b", "odd name", "k"};
     static const ddf_dtype dtypes[] = {DDF_DTYPE_INT64, DDF_DTYPE_FLOAT64, DDF_DTYPE_STRING,
-                                       DDF_DTYPE_BOOL, DDF_DTYPE_INT64};
-    ddf_table *t = ddf_table_new(5);
+                                       DDF_DTYPE_BOOL,  DDF_DTYPE_INT64,   DDF_DTYPE_INT64};
+    ddf_table *t = ddf_table_new(NCOLS);
     int rc = t ? DDF_OK : DDF_ENOMEM;
 
-    for (size_t c = 0; c < 5 && rc == DDF_OK; c++)
+    for (size_t c = 0; c < NCOLS && rc == DDF_OK; c++)
         rc = ddf_table_set_column(t, c, names[c], strlen(names[c]), dtypes[c]);
     for (size_t row = 0; row < NROWS && rc == DDF_OK; row++) {
         ddf_column *col = t->columns;
@@ -61,7 +66,7 @@ static ddf_table *sample(void)
         size_t r = row % NEDGE;
 
         if (r == 2) {
-            for (size_t c = 0; c < 5 && rc == DDF_OK; c++)
+            for (size_t c = 0; c < NCOLS && rc == DDF_OK; c++)
                 rc = ddf_column_append_null(&col[c], a);
             continue;
         }
@@ -70,10 +75,14 @@ static ddf_table *sample(void)
         rc = rc ? rc : ddf_column_append_str(&col[2], a, sv[r], strlen(sv[r]));
         rc = rc ? rc : ddf_column_append_bool(&col[3], a, r % 3 == 0);
         rc = rc ? rc : ddf_column_append_i64(&col[4], a, (int64_t)r * 1000 - 3000);
+        rc = rc ? rc : ddf_column_append_i64(&col[5], a, kv[r]);
     }
     if (rc != DDF_OK)
         abort(); /* a fixed, small table: only memory can fail, and that is not the input */
     t->nrows = NROWS;
+    ddf_column_add_byte_copy(&t->columns[5], t->arena);
+    if (t->columns[5].i8 == NULL)
+        abort();
     return t;
 }
 
@@ -149,6 +158,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t r = NEDGE; r < NROWS; r++)
         if (!same_value(&whole, r, &whole, r % NEDGE))
             fail("rows of the same values give different values", text, size);
+    {
+        ddf_column cols[NCOLS];
+        ddf_table wide = *t;
+        ddf_column plain;
+
+        memcpy(cols, t->columns, sizeof cols);
+        cols[5].i8 = NULL;
+        wide.columns = cols;
+        if (ddf_eval(e, &wide, NULL, 0, scratch, &plain, &err) < 0)
+            fail("the table without its byte copy fails where it did not", text, size);
+        for (size_t r = 0; r < NROWS; r++)
+            if (!ddf_column_value_equal(&whole, r, &plain, r))
+                fail("a byte copy and its int64 values give different results", text, size);
+    }
     if (e->dtype == DDF_DTYPE_BOOL) {
         size_t next = 0;
 
