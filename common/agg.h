@@ -148,6 +148,14 @@ int ddf_agg_stream_update(ddf_agg_stream *s, ddf_agg_state *st, const ddf_column
                           const uint32_t *sel, size_t nsel, uint64_t part, uint64_t row_base,
                           ddf_error *err);
 
+/* Whether the stream's next row goes to lane 0 of a float sum: its lanes (sum, comp,
+ * count) may then take whole groups of four rows from another adder of the same
+ * arithmetic (eval.h's ddf_eval_sum_lanes) in place of an update. */
+static inline bool ddf_agg_stream_at_lane0(const ddf_agg_stream *s)
+{
+    return s->lanes && s->npend == 0;
+}
+
 /* Fold what the lanes hold into 'st'; call once after the last slice. */
 void ddf_agg_stream_finish(ddf_agg_stream *s, ddf_agg_state *st);
 

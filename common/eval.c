@@ -1608,6 +1608,22 @@ int ddf_eval_fold(const ddf_expr *checked, const ddf_table *input, ddf_arena *sc
     return DDF_OK;
 }
 
+int ddf_eval_sum_lanes(const ddf_expr *checked, const ddf_table *input, ddf_arena *scratch,
+                       double sum[4], double comp[4], uint64_t *count, ddf_error *err)
+{
+    ev v = {input, NULL, input->nrows, scratch, err};
+    ddf_f64_chain chain;
+    ddf_column c;
+    int rc;
+
+    if (!f64_arith(checked) || input->nrows % 4 != 0)
+        return 1;
+    if ((rc = chain_terms(&v, checked, &chain, &c)) < 0)
+        return rc;
+    *count += ddf_f64_chain_sum(&chain, 0, v.n, c.validity, sum, comp);
+    return DDF_OK;
+}
+
 int ddf_eval_filter(const ddf_expr *pred, const ddf_table *input, const uint32_t *sel, size_t nsel,
                     ddf_arena *scratch, uint32_t **out_sel, size_t *out_n, ddf_error *err)
 {

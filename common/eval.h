@@ -53,6 +53,14 @@ typedef int (*ddf_eval_fold_fn)(void *ctx, const ddf_column *block, size_t start
 int ddf_eval_fold(const ddf_expr *checked, const ddf_table *input, ddf_arena *scratch,
                   ddf_eval_fold_fn fn, void *ctx, ddf_error *err);
 
+/* Add the value of 'checked' over every row of 'input' to the four Neumaier lanes of a
+ * float sum, sum[4]/comp[4], and the rows added to *count, without making the value at
+ * all (ddf_f64_chain_sum): the bits of ddf_eval_fold handing its blocks to agg.h's
+ * stream. Only for float64 + - * / over a multiple of 4 rows; 1 for anything else (fold
+ * it with ddf_eval_fold), DDF_OK, or ddf_eval's errors. */
+int ddf_eval_sum_lanes(const ddf_expr *checked, const ddf_table *input, ddf_arena *scratch,
+                       double sum[4], double comp[4], uint64_t *count, ddf_error *err);
+
 /* Evaluate the bool expression 'pred' as ddf_eval does and return, in *out_sel (in
  * 'scratch'), the row numbers of 'input' (taken from 'sel' when given) where it is true;
  * a null predicate value counts as false, as DataFrame.query drops it. *out_n is their

@@ -195,3 +195,108 @@ DDF_CHAIN_CLONES void ddf_f64_chain_run(const ddf_f64_chain *chain, size_t start
     if (run_rows(chain, start, n, out, false))
         run_rows(chain, start, n, out, true);
 }
+
+/* ---- summing the chain in four lanes ---------------------------------------------- */
+
+/* Lane masks of four validity bits, low bit first. */
+#define MASK(b) {-(uint64_t)((b) & 1), -(uint64_t)(((b) >> 1) & 1), \
+                 -(uint64_t)(((b) >> 2) & 1), -(uint64_t)(((b) >> 3) & 1)}
+static const v4u QUAD_MASK[16] = {MASK(0),  MASK(1),  MASK(2),  MASK(3), MASK(4),  MASK(5),
+                                  MASK(6),  MASK(7),  MASK(8),  MASK(9), MASK(10), MASK(11),
+                                  MASK(12), MASK(13), MASK(14), MASK(15)};
+#undef MASK
+
+/* The lanes as registers while a run adds to them. */
+typedef struct lanes {
+    v4d sum, comp;
+    v4u kept; /* per lane, minus the rows taken (a mask is -1) */
+} lanes;
+
+/* One group of four rows into the lanes, the operations of agg.c's sum_quads_avx2 in
+ * its order: a row is kept when its mask bit is set and it is not NaN (a dropped row adds
+ * +0.0); Neumaier's compensation picks (s - t) + x when |s| >= |x|, else (x - t) + s. */
+#define ADD_QUAD(L, X, M)                                                               \
+    do {                                                                                \
+        v4d x_ = (X), t_, a_, b_;                                                       \
+        v4u keep_ = (v4u)(x_ == x_) & (M), xb_, ge_, ab_, bb_;                          \
+                                                                                        \
+        memcpy(&xb_, &x_, sizeof xb_);                                                  \
+        xb_ &= keep_;                                                                   \
+        memcpy(&x_, &xb_, sizeof x_);                                                   \
+        (L).kept += keep_;                                                              \
+        t_ = (L).sum + x_;                                                              \
+        ge_ = (v4u)(fabs4((L).sum) >= fabs4(x_));                                       \
+        a_ = ((L).sum - t_) + x_;                                                       \
+        b_ = (x_ - t_) + (L).sum;                                                       \
+        memcpy(&ab_, &a_, sizeof ab_);                                                  \
+        memcpy(&bb_, &b_, sizeof bb_);                                                  \
+        ab_ = (ab_ & ge_) | (bb_ & ~ge_);                                               \
+        memcpy(&a_, &ab_, sizeof a_);                                                   \
+        (L).comp += a_;                                                                 \
+        (L).sum = t_;                                                                   \
+    } while (0)
+
+/* |x| by clearing the sign bits, as andnot(-0.0, x) does. */
+#define fabs4(X) __extension__({                                                       \
+    v4d v_ = (X);                                                                       \
+    v4u u_;                                                                             \
+    memcpy(&u_, &v_, sizeof u_);                                                        \
+    u_ &= SPLAT_U(~(UINT64_C(1) << 63));                                                \
+    memcpy(&v_, &u_, sizeof v_);                                                        \
+    v_;                                                                                 \
+})
+
+/* The mask of quad q of the block at 'row' (a multiple of 8) of bitmap 'valid'. */
+#define QUAD_BITS(valid, row, q) \
+    ((valid) ? QUAD_MASK[((valid)[((row) >> 3) + ((q) >> 1)] >> (((q) & 1) * 4)) & 0xfu] \
+             : SPLAT_U(~UINT64_C(0)))
+
+/* sum_rows for run_rows' 'exact'; true when a fast int64 conversion met a value out of
+ * its range (the lanes are then wrong). */
+DDF_CHAIN_INLINE bool sum_rows(const ddf_f64_chain *c, size_t start, size_t n,
+                               const uint8_t *valid, lanes *l, bool exact)
+{
+    v4u oor = SPLAT_U(0);
+    v4d acc[QUADS] = {{0}}, x[QUADS] = {{0}};
+    double tail[BLOCK_ROWS];
+    size_t i = 0;
+
+    for (; i + BLOCK_ROWS <= n; i += BLOCK_ROWS) {
+        load_block(&c->terms[0], start + i, exact, &oor, acc);
+        for (size_t k = 1; k < c->nterms; k++) {
+            load_block(&c->terms[k], start + i, exact, &oor, x);
+            apply_block(c->ops[k - 1], acc, x);
+        }
+        EACH_QUAD(ADD_QUAD(*l, acc[q], QUAD_BITS(valid, start + i, q)))
+    }
+    if (i < n) { /* fewer than 32 rows, a multiple of 4: one row at a time, then the quads */
+        if (run_rows(c, start + i, n - i, tail, exact))
+            oor = SPLAT_U(UINT64_C(1) << 52);
+        for (size_t q = 0; 4 * q < n - i; q++) {
+            v4d t;
+
+            memcpy(&t, tail + 4 * q, sizeof t);
+            ADD_QUAD(*l, t, QUAD_BITS(valid, start + i, q));
+        }
+    }
+    return ((oor[0] | oor[1] | oor[2] | oor[3]) >> 52) != 0;
+}
+
+DDF_CHAIN_CLONES uint64_t ddf_f64_chain_sum(const ddf_f64_chain *chain, size_t start,
+                                            size_t n, const uint8_t *valid, double sum[4],
+                                            double comp[4])
+{
+    lanes l, first;
+
+    memcpy(&l.sum, sum, sizeof l.sum);
+    memcpy(&l.comp, comp, sizeof l.comp);
+    l.kept = SPLAT_U(0);
+    first = l;
+    if (sum_rows(chain, start, n, valid, &l, false)) {
+        l = first;
+        sum_rows(chain, start, n, valid, &l, true);
+    }
+    memcpy(sum, &l.sum, sizeof l.sum);
+    memcpy(comp, &l.comp, sizeof l.comp);
+    return -(l.kept[0] + l.kept[1] + l.kept[2] + l.kept[3]);
+}

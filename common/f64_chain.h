@@ -48,4 +48,13 @@ typedef struct ddf_f64_chain {
 /* out[r - start] = the chain's value at row r, for r in [start, start + n). */
 void ddf_f64_chain_run(const ddf_f64_chain *chain, size_t start, size_t n, double *out);
 
+/* Add the chain's values at rows [start, start + n) to the four Neumaier lanes
+ * sum[4]/comp[4] of a float sum (agg.c's sum_lanes: lane l takes the rows r with
+ * (r - start) % 4 == l) without storing them: the bits of ddf_f64_chain_run followed by
+ * sum_lanes, with the loads of the next rows overlapping the additions. A row whose bit
+ * in 'valid' is 0 (bit r of the bitmap for row r; NULL: every row valid) and a NaN add
+ * nothing. 'start' is a multiple of 8 and n of 4. Returns the rows added. */
+uint64_t ddf_f64_chain_sum(const ddf_f64_chain *chain, size_t start, size_t n,
+                           const uint8_t *valid, double sum[4], double comp[4]);
+
 #endif

@@ -917,10 +917,10 @@ static int fold_sum_block(void *arg, const ddf_column *block, size_t start, ddf_
 
 /* Whether the slices of 'plan' may fold its last step, an assign of a float64
  * expression, straight into its one aggregation, a sum or mean of that column
- * (sums_assigned says when a slice does): ddf_eval_fold hands the expression's value
- * to the lanes a few KiB at a time, so the column is never written whole and read
- * back. The blocks are the column's rows in order and the lanes take them as they take
- * the column, so the sum has the same bits. */
+ * (sums_assigned says when a slice does): float arithmetic is added to the lanes in
+ * registers (ddf_eval_sum_lanes), anything else ddf_eval_fold hands over a few KiB at a
+ * time, so the column is never written whole and read back. Either way the lanes take
+ * the column's rows in order, as they take the column, so the sum has the same bits. */
 static bool folds_assigned_sum(const ddf_plan *plan, const ddf_plan_compiled *c, bool lanes)
 {
     const ddf_terminal *t = &plan->terminal;
@@ -967,6 +967,13 @@ static int fold_assigned_sum(run_ctx *ctx, const ddf_plan_part *pp, fold *f,
         ddf_agg_stream_init(&f->streams[0], &f->states[0], lanes);
     }
     f->rows += cur->nrows;
+    if (ddf_agg_stream_at_lane0(&f->streams[0])) { /* the usual slice: added in registers */
+        ddf_agg_stream *st = &f->streams[0];
+
+        rc = ddf_eval_sum_lanes(expr, cur, scratch, st->sum, st->comp, &st->count, err);
+        if (rc <= 0)
+            return rc;
+    }
     s = (sum_fold){&f->streams[0], &f->states[0], pp->index, start};
     return ddf_eval_fold(expr, cur, scratch, fold_sum_block, &s, err);
 }

@@ -3,12 +3,14 @@
  * list, filters with selection vectors, and allocation failures. */
 #include "testutil.h"
 
+#include "agg.h"
 #include "alloc.h"
 #include "arena.h"
 #include "eval.h"
 #include "expr.h"
 #include "schema.h"
 #include "table.h"
+#include "table_compact.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1118,6 +1120,90 @@ static void test_eval_fold_hands_over_the_rows_in_blocks(void **state)
     ddf_table_free(t);
 }
 
+/* ddf_eval_sum_lanes adds an expression to a float sum's lanes without making it, and
+ * must leave the lanes as agg.h's stream leaves them fed the evaluated column: the same
+ * sums, compensations and count, bit for bit. Nulls, NaN and inf values, 0 / 0 rows that
+ * are NaN, int columns through the fast conversion, its exact rerun (INT64_MIN/MAX) and
+ * byte copies, over row counts below a block, on a block and with a tail. */
+static void test_eval_sum_lanes_match_the_stream(void **state)
+{
+    static const char *const exprs[] = {"g * x * (1 - g)", "g + y / 3", "x / y",
+                                        "(x - 2) / (x - 2) * g", "x * 2.5 - y", "g"};
+    static const size_t rows[] = {4, 28, 32, 36, 100, 1000, 1004};
+    ddf_arena *arena = ddf_arena_new();
+
+    (void)state;
+    assert_non_null(arena);
+    rng_state = 20261127;
+    for (size_t n = 0; n < sizeof rows / sizeof rows[0]; n++)
+        for (int kind = 0; kind < 3; kind++) { /* small ints, bytes, wide ints */
+            ddf_table *t = random_table(rows[n], kind == 2);
+            ddf_schema *schema = ddf_test_schema_of(t);
+
+            if (kind == 1) {
+                ddf_column_add_byte_copy(&t->columns[0], t->arena);
+                ddf_column_add_byte_copy(&t->columns[1], t->arena);
+                assert_non_null(t->columns[0].i8);
+            }
+            for (size_t q = 0; q < sizeof exprs / sizeof exprs[0]; q++) {
+                ddf_agg_state a, b;
+                ddf_agg_stream sa, sb;
+                ddf_expr *e = NULL;
+                ddf_error err;
+                ddf_column whole;
+                int rc;
+
+                assert_int_equal(ddf_expr_parse(exprs[q], strlen(exprs[q]), arena, &e, &err),
+                                 DDF_OK);
+                assert_int_equal(ddf_expr_check(e, schema, &err), DDF_OK);
+                assert_int_equal(ddf_agg_init(&a, DDF_AGG_SUM, DDF_DTYPE_FLOAT64, arena, &err),
+                                 DDF_OK);
+                assert_int_equal(ddf_agg_init(&b, DDF_AGG_SUM, DDF_DTYPE_FLOAT64, arena, &err),
+                                 DDF_OK);
+                ddf_agg_stream_init(&sa, &a, true);
+                ddf_agg_stream_init(&sb, &b, true);
+                assert_true(ddf_agg_stream_at_lane0(&sb));
+                assert_int_equal(ddf_eval(e, t, NULL, 0, arena, &whole, &err), DDF_OK);
+                assert_int_equal(ddf_agg_stream_update(&sa, &a, &whole, NULL, 0, 0, 0, &err),
+                                 DDF_OK);
+                rc = ddf_eval_sum_lanes(e, t, arena, sb.sum, sb.comp, &sb.count, &err);
+                if (q == 5) { /* a bare column is no arithmetic: the caller folds it */
+                    assert_int_equal(rc, 1);
+                } else {
+                    assert_int_equal(rc, DDF_OK);
+                    if (memcmp(sa.sum, sb.sum, sizeof sa.sum) != 0 ||
+                        memcmp(sa.comp, sb.comp, sizeof sa.comp) != 0 || sa.count != sb.count)
+                        fail_msg("'%s' over %zu rows (%d): lanes differ: %.17g vs %.17g, "
+                                 "count %llu vs %llu", exprs[q], rows[n], kind,
+                                 sa.sum[0] + sa.sum[1] + sa.sum[2] + sa.sum[3],
+                                 sb.sum[0] + sb.sum[1] + sb.sum[2] + sb.sum[3],
+                                 (unsigned long long)sa.count, (unsigned long long)sb.count);
+                }
+                ddf_agg_fini(&a);
+                ddf_agg_fini(&b);
+            }
+            ddf_arena_reset(arena);
+            ddf_schema_free(schema);
+            ddf_table_free(t);
+        }
+    {
+        /* rows not a multiple of 4: not taken */
+        ddf_table *t = random_table(1002, false);
+        ddf_schema *schema = ddf_test_schema_of(t);
+        double sum[4] = {0}, comp[4] = {0};
+        uint64_t count = 0;
+        ddf_expr *e = NULL;
+        ddf_error err;
+
+        assert_int_equal(ddf_expr_parse("g * x", 5, arena, &e, &err), DDF_OK);
+        assert_int_equal(ddf_expr_check(e, schema, &err), DDF_OK);
+        assert_int_equal(ddf_eval_sum_lanes(e, t, arena, sum, comp, &count, &err), 1);
+        assert_int_equal(count, 0);
+        ddf_schema_free(schema);
+        ddf_table_free(t);
+    }
+    ddf_arena_free(arena);
+}
 
 /* Float + - * / run as chains 32 rows at a time (f64_chain.c), the rows past the last
  * block one at a time. Every operator with a scalar on either side, int and float
@@ -1282,6 +1368,7 @@ int main(void)
         cmocka_unit_test(test_eval_random_expressions_match_a_scalar_reference),
         cmocka_unit_test(test_eval_chains_match_the_reference_in_blocks_and_tail),
         cmocka_unit_test(test_eval_fold_hands_over_the_rows_in_blocks),
+        cmocka_unit_test(test_eval_sum_lanes_match_the_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
