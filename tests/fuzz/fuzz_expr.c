@@ -13,10 +13,13 @@
  *    float arithmetic's vector blocks, the last 8 one at a time (common/f64_chain.c);
  *  - column k holds byte-sized ints, read through their byte copy (column.h) by float
  *    arithmetic: the same table without the copy gives the same bits;
+ *  - a float64 result summed in four lanes without being made (ddf_eval_sum_lanes)
+ *    leaves the lanes as agg.h's stream fed the evaluated column: the same bits;
  *  - a bool expression also runs as a filter, whose rows must be increasing, in range,
  *    and exactly the rows where the evaluated value is true.
  * Evaluation errors are allowed (astype of NaN to int64 is one), crashes, leaks, UB and
  * broken rules are not: any broken rule aborts. */
+#include "agg.h"
 #include "arena.h"
 #include "eval.h"
 #include "expr.h"
@@ -171,6 +174,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t r = 0; r < NROWS; r++)
             if (!ddf_column_value_equal(&whole, r, &plain, r))
                 fail("a byte copy and its int64 values give different results", text, size);
+    }
+    if (whole.dtype == DDF_DTYPE_FLOAT64) {
+        ddf_agg_state a, b;
+        ddf_agg_stream sa, sb;
+        int lanes;
+
+        if (ddf_agg_init(&a, DDF_AGG_SUM, DDF_DTYPE_FLOAT64, scratch, &err) < 0 ||
+            ddf_agg_init(&b, DDF_AGG_SUM, DDF_DTYPE_FLOAT64, scratch, &err) < 0)
+            abort();
+        ddf_agg_stream_init(&sa, &a, true);
+        ddf_agg_stream_init(&sb, &b, true);
+        if (ddf_agg_stream_update(&sa, &a, &whole, NULL, 0, 0, 0, &err) < 0)
+            abort();
+        lanes = ddf_eval_sum_lanes(e, t, scratch, sb.sum, sb.comp, &sb.count, &err);
+        if (lanes < 0)
+            fail("summing in lanes fails where evaluation did not", text, size);
+        if (lanes == DDF_OK && (memcmp(sa.sum, sb.sum, sizeof sa.sum) != 0 ||
+                                memcmp(sa.comp, sb.comp, sizeof sa.comp) != 0 ||
+                                sa.count != sb.count))
+            fail("lanes summed without the column differ from the column's", text, size);
+        ddf_agg_fini(&a);
+        ddf_agg_fini(&b);
     }
     if (e->dtype == DDF_DTYPE_BOOL) {
         size_t next = 0;
