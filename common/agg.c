@@ -339,7 +339,10 @@ static uint64_t key_bits(const ddf_column *col, size_t r)
 }
 
 #ifdef DDF_HAVE_AVX2_PATH
-/* sum_lanes' four lanes in one AVX2 register, for the CPUs that have it (the build
+/* f64_chain.c's ddf_f64_chain_sum repeats these operations in this order on values it
+ * has not stored: a change here must be made there too (test_eval compares the two).
+ *
+ * sum_lanes' four lanes in one AVX2 register, for the CPUs that have it (the build
  * targets every x86-64, so this is chosen at run time): per lane the same operations in
  * the same order as the SSE2 pair below (blendv picks as its and/andnot/or does, the >=
  * compare is the same predicate), so both give the same bits. Whole groups of 4 rows

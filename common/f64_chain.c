@@ -1,5 +1,5 @@
-/* f64_chain.c - a chain of float64 arithmetic over a block of rows in registers
- * (f64_chain.h).
+/* f64_chain.c - a chain of float64 arithmetic over a block of rows in registers, stored
+ * or added to a float sum's lanes there (f64_chain.h).
  *
  * Written with GCC's vector extensions: a v4d is four rows, one AVX2 register or two SSE2
  * ones. A block is eight of them, 32 rows: each term is loaded into a block and folded
@@ -212,6 +212,16 @@ typedef struct lanes {
     v4u kept; /* per lane, minus the rows taken (a mask is -1) */
 } lanes;
 
+/* |x| by clearing the sign bits, as andnot(-0.0, x) does. */
+#define fabs4(X) __extension__({                                                       \
+    v4d v_ = (X);                                                                       \
+    v4u u_;                                                                             \
+    memcpy(&u_, &v_, sizeof u_);                                                        \
+    u_ &= SPLAT_U(~(UINT64_C(1) << 63));                                                \
+    memcpy(&v_, &u_, sizeof v_);                                                        \
+    v_;                                                                                 \
+})
+
 /* One group of four rows into the lanes, the operations of agg.c's sum_quads_avx2 in
  * its order: a row is kept when its mask bit is set and it is not NaN (a dropped row adds
  * +0.0); Neumaier's compensation picks (s - t) + x when |s| >= |x|, else (x - t) + s. */
@@ -236,23 +246,13 @@ typedef struct lanes {
         (L).sum = t_;                                                                   \
     } while (0)
 
-/* |x| by clearing the sign bits, as andnot(-0.0, x) does. */
-#define fabs4(X) __extension__({                                                       \
-    v4d v_ = (X);                                                                       \
-    v4u u_;                                                                             \
-    memcpy(&u_, &v_, sizeof u_);                                                        \
-    u_ &= SPLAT_U(~(UINT64_C(1) << 63));                                                \
-    memcpy(&v_, &u_, sizeof v_);                                                        \
-    v_;                                                                                 \
-})
-
 /* The mask of quad q of the block at 'row' (a multiple of 8) of bitmap 'valid'. */
 #define QUAD_BITS(valid, row, q) \
     ((valid) ? QUAD_MASK[((valid)[((row) >> 3) + ((q) >> 1)] >> (((q) & 1) * 4)) & 0xfu] \
              : SPLAT_U(~UINT64_C(0)))
 
-/* sum_rows for run_rows' 'exact'; true when a fast int64 conversion met a value out of
- * its range (the lanes are then wrong). */
+/* The chain over rows [start, start + n) added to the lanes, 'exact' as run_rows'; true
+ * when a fast int64 conversion met a value out of its range (the lanes are then wrong). */
 DDF_CHAIN_INLINE bool sum_rows(const ddf_f64_chain *c, size_t start, size_t n,
                                const uint8_t *valid, lanes *l, bool exact)
 {
@@ -269,7 +269,7 @@ DDF_CHAIN_INLINE bool sum_rows(const ddf_f64_chain *c, size_t start, size_t n,
         }
         EACH_QUAD(ADD_QUAD(*l, acc[q], QUAD_BITS(valid, start + i, q)))
     }
-    if (i < n) { /* fewer than 32 rows, a multiple of 4: one row at a time, then the quads */
+    if (i < n) { /* under 32 rows, a multiple of 4: run_rows' tail loop, then the quads */
         if (run_rows(c, start + i, n - i, tail, exact))
             oor = SPLAT_U(UINT64_C(1) << 52);
         for (size_t q = 0; 4 * q < n - i; q++) {
