@@ -161,6 +161,18 @@ DDF_CHAIN_INLINE double term_at(const ddf_f64_term *t, size_t r)
     return t->scalar_left ? apply(t->sop, t->s, x) : apply(t->sop, x, t->s);
 }
 
+/* acc = the chain over the block of rows [row, row + BLOCK_ROWS); x is the term's
+ * scratch. */
+DDF_CHAIN_INLINE void chain_block(const ddf_f64_chain *c, size_t row, bool exact, v4u *oor,
+                                  v4d *acc, v4d *x)
+{
+    load_block(&c->terms[0], row, exact, oor, acc);
+    for (size_t k = 1; k < c->nterms; k++) {
+        load_block(&c->terms[k], row, exact, oor, x);
+        apply_block(c->ops[k - 1], acc, x);
+    }
+}
+
 /* The chain over rows [start, start + n) into out[0..n); true when an int64 term's fast
  * conversion met a value out of its range (the blocks' results are then wrong, the
  * tail's right). */
@@ -172,11 +184,7 @@ DDF_CHAIN_INLINE bool run_rows(const ddf_f64_chain *c, size_t start, size_t n, d
     size_t i = 0;
 
     for (; i + BLOCK_ROWS <= n; i += BLOCK_ROWS) {
-        load_block(&c->terms[0], start + i, exact, &oor, acc);
-        for (size_t k = 1; k < c->nterms; k++) {
-            load_block(&c->terms[k], start + i, exact, &oor, x);
-            apply_block(c->ops[k - 1], acc, x);
-        }
+        chain_block(c, start + i, exact, &oor, acc, x);
         EACH_QUAD(memcpy(out + i + 4 * q, &acc[q], sizeof acc[q]))
     }
     for (; i < n; i++) {
@@ -262,11 +270,7 @@ DDF_CHAIN_INLINE bool sum_rows(const ddf_f64_chain *c, size_t start, size_t n,
     size_t i = 0;
 
     for (; i + BLOCK_ROWS <= n; i += BLOCK_ROWS) {
-        load_block(&c->terms[0], start + i, exact, &oor, acc);
-        for (size_t k = 1; k < c->nterms; k++) {
-            load_block(&c->terms[k], start + i, exact, &oor, x);
-            apply_block(c->ops[k - 1], acc, x);
-        }
+        chain_block(c, start + i, exact, &oor, acc, x);
         EACH_QUAD(ADD_QUAD(*l, acc[q], QUAD_BITS(valid, start + i, q)))
     }
     if (i < n) { /* under 32 rows, a multiple of 4: run_rows' tail loop, then the quads */
